@@ -7,7 +7,7 @@ Docs: https://aligndistill.github.io/aligndistill/audit.html.md"""
 # %% auto #0
 __all__ = ['AuditSetting', 'wilson_interval', 'audit_mass', 'audit_hits']
 
-# %% ../nbs/31_audit.ipynb #b6c5d535
+# %% ../nbs/31_audit.ipynb #bb8f1330
 import importlib, math
 from dataclasses import dataclass
 
@@ -16,7 +16,7 @@ import torch
 from .core import Config, check
 from .theory import aligned_target_mass, beta_to_reach, hit_probability
 
-# %% ../nbs/31_audit.ipynb #605afd2b
+# %% ../nbs/31_audit.ipynb #4d5b89d5
 @dataclass(frozen=True)
 class AuditSetting(Config):
     "The alignment run the audit judges: KL strength, reward gap, on-policy budget and the precision wanted."
@@ -38,7 +38,7 @@ class AuditSetting(Config):
         check(0 < self.desired_precision < 1, f'{n}.desired_precision', self.desired_precision, 'a probability strictly between 0 and 1')
         check(0 < self.confidence < 1, f'{n}.confidence', self.confidence, 'a level strictly between 0 and 1, e.g. 0.95')
 
-# %% ../nbs/31_audit.ipynb #b1661c48
+# %% ../nbs/31_audit.ipynb #a9cb1249
 def wilson_interval(hits:int,   # target samples among the draws
                     n:int,      # draws
                     confidence:float=0.95, # level of the interval
@@ -51,7 +51,7 @@ def wilson_interval(hits:int,   # target samples among the draws
     centre, half = (p + z2 / (2 * n)) / (1 + z2 / n), z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
     return max(0.0, centre - half) if hits else 0.0, min(1.0, centre + half) if hits < n else 1.0
 
-# %% ../nbs/31_audit.ipynb #d9d2aea2
+# %% ../nbs/31_audit.ipynb #e43cbf0f
 def _at_mass(m:float, s:AuditSetting) -> dict:
     "Trap and ceiling figures at one value of pi_ref(T)."
     p, n_run = s.desired_precision, s.batch_size * s.steps
