@@ -44,8 +44,9 @@ run: install
 # README.md is the rendering of nbs/index.ipynb. Quarto (nbdev-readme) where it exists, else proc-nbs + nbconvert.
 readme: install
 	if command -v quarto >/dev/null; then $(BIN)/nbdev-readme; else \
-	  $(BIN)/nbdev-proc-nbs >/dev/null 2>&1 && \
-	  $(BIN)/jupyter nbconvert --to markdown _proc/index.ipynb --output README --output-dir . --log-level ERROR && \
+	  rm -rf README_files && $(BIN)/nbdev-proc-nbs >/dev/null 2>&1 && \
+	  $(BIN)/jupyter nbconvert --to markdown _proc/index.ipynb --output README --output-dir . --log-level ERROR \
+	    --TemplateExporter.exclude_input=True && \
 	  $(PY) tools/strip_front_matter.py README.md; fi
 
 clean:

@@ -8,7 +8,7 @@ Docs: https://aligndistill.github.io/aligndistill/align.html.md"""
 __all__ = ['PARAM_GROUPS', 'MOG_ALGORITHMS', 'exact_optimum', 'optimum_report', 'ppo_align', 'bt_labels', 'dpo_align',
            'mog_pairs', 'mog_align', 'MogWorld']
 
-# %% ../nbs/03_align.ipynb #e0682767
+# %% ../nbs/03_align.ipynb #61c421ae
 import math, weakref
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from .mog import (MogConfig, Mixture, density_grid, grid_log_prob, mog_distil, m
 from .core import stage_generator
 from .theory import bt_prob, dpo_loss, kl_categorical, shaped_reward, tilt
 
-# %% ../nbs/03_align.ipynb #25e1076e
+# %% ../nbs/03_align.ipynb #43612dc1
 def exact_optimum(ref:Mixture,    # the reference batch
                   reward_fn,       # x -> R(x)
                   beta:float,      # KL strength
@@ -43,7 +43,7 @@ def optimum_report(policy:Mixture, ref:Mixture, cfg:MogConfig, lim:float=3., n:i
                 ref_target_mass=lr.exp()[:, member].sum(-1), kl_to_optimum=kl_categorical(lq, opt),
                 ref_kl_to_optimum=kl_categorical(lr, opt), objective_gap=J(opt) - J(lq), grid_mass=lq_raw.exp().sum(-1))
 
-# %% ../nbs/03_align.ipynb #c89ed417
+# %% ../nbs/03_align.ipynb #2ff2650d
 PARAM_GROUPS = ('weights', 'means', 'scales')
 
 def _params(pol:Mixture, groups:tuple) -> list:
@@ -82,7 +82,7 @@ def ppo_align(policy:Mixture,  # the starting policy (a batch); not modified
             opt.zero_grad(); (-obj).backward(); opt.step()
     return pol.requires_grad_(False)
 
-# %% ../nbs/03_align.ipynb #9d67f256
+# %% ../nbs/03_align.ipynb #ec3989f2
 def bt_labels(r_a:torch.Tensor, # rewards of the first items `[S, n]`
               r_b:torch.Tensor, # rewards of the second items `[S, n]`
               gens:list,        # one generator per seed
@@ -92,7 +92,7 @@ def bt_labels(r_a:torch.Tensor, # rewards of the first items `[S, n]`
     n = r_a.shape[-1]
     return (_rand(gens, n) < bt_prob(r_a, r_b)) ^ (_rand(gens, n) < eps)
 
-# %% ../nbs/03_align.ipynb #20009d2a
+# %% ../nbs/03_align.ipynb #b5be7603
 def dpo_align(policy:Mixture,  # the starting policy (a batch); not modified
               ref:Mixture,     # the reference pi_ref (a batch)
               reward_fn,       # x -> R(x), labels the pairs
@@ -129,7 +129,7 @@ def dpo_align(policy:Mixture,  # the starting policy (a batch); not modified
         opt.zero_grad(); loss.backward(); opt.step()
     return pol.requires_grad_(False)
 
-# %% ../nbs/03_align.ipynb #bef9ebb6
+# %% ../nbs/03_align.ipynb #c170cddc
 MOG_ALGORITHMS = ('ppo', 'dpo_on', 'dpo_off')
 
 def mog_pairs(cfg:MogConfig, seeds:list) -> tuple:
@@ -147,7 +147,7 @@ def mog_align(policy:Mixture, ref:Mixture, algorithm:str, cfg:MogConfig, seeds:l
     pairs = mog_pairs(cfg, seeds) if algorithm == 'dpo_off' else None
     return dpo_align(policy, ref, R, cfg.beta, gens, pairs, cfg.dpo_steps, cfg.dpo_batch, cfg.dpo_lr, cfg.eps)
 
-# %% ../nbs/03_align.ipynb #59d1e915
+# %% ../nbs/03_align.ipynb #18ef672f
 _P_FIELDS = ('means', 'covs', 'weights', 'target', 'target_weight')
 _STAGE_FIELDS = dict(
     teacher=_P_FIELDS + ('n_data', 'teacher_components', 'covariance_type', 'em_iters', 'em_inits'),

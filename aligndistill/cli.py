@@ -7,7 +7,7 @@ Docs: https://aligndistill.github.io/aligndistill/cli.html.md"""
 # %% auto #0
 __all__ = ['COMMANDS', 'UsageError', 'main', 'mog_world', 'mog', 'report', 'plot_mog_densities']
 
-# %% ../nbs/20_cli.ipynb #97a932fc
+# %% ../nbs/20_cli.ipynb #fc2c8c1e
 import importlib, inspect, json, sys
 from pathlib import Path
 
@@ -16,7 +16,7 @@ from fastcore.script import anno_parser
 from .core import limit_threads, load_results
 from .pipeline import STUDY_PIPELINES, compare, plot_metrics, results_table, run_study
 
-# %% ../nbs/20_cli.ipynb #b22290a9
+# %% ../nbs/20_cli.ipynb #f6f187e4
 class UsageError(ValueError):
     "A mistake in a command's input: reported in one line, exit status 2, nothing written."
 
@@ -24,6 +24,7 @@ COMMANDS = {  # name: (module:function, what it does)
     'mog': ('aligndistill.cli:mog', 'the Gaussian-mixture study: K→A versus A→K (chapter 2)'),
     'lm': ('aligndistill.lm.run:lm_main', 'the language-model study (chapter 3)'),
     'report': ('aligndistill.cli:report', "a run directory's table and figures"),
+    'audit': ('aligndistill.audit:audit_cli', 'the recall audit: can a reference reach the target before alignment? (chapter 4)'),
 }
 
 def _err(cmd, msg):
@@ -47,7 +48,7 @@ def _parse(func, cmd, argv):
     kw.pop('pdb', None); kw.pop('xtra', None)
     return f, kw
 
-# %% ../nbs/20_cli.ipynb #c5f90b53
+# %% ../nbs/20_cli.ipynb #ffd0a796
 def main(argv:list|None=None, # the arguments after the program name (default: `sys.argv[1:]`)
         ) -> int:
     "Run `aligndistill COMMAND ...` and return the exit status."
@@ -69,7 +70,7 @@ def main(argv:list|None=None, # the arguments after the program name (default: `
     except UsageError as e: return _err(cmd, e)
     except SystemExit as e: return e.code if isinstance(e.code, int) else _err(cmd, e.code)  # --help exits 0
 
-# %% ../nbs/20_cli.ipynb #ada5220f
+# %% ../nbs/20_cli.ipynb #104dc923
 def _load_config_file(path):
     p = Path(path)
     if not p.is_file(): raise UsageError(f"--config {path}: no such file")
@@ -89,7 +90,7 @@ def _seed_list(seeds, seed_start):
     if seed_start < 0: raise UsageError(f'--seed-start {seed_start}: seeds are non-negative')
     return list(range(seed_start, seed_start + seeds))
 
-# %% ../nbs/20_cli.ipynb #5425d80d
+# %% ../nbs/20_cli.ipynb #80823aaf
 def mog_world(config:dict|None=None, # `MogConfig` fields (the rest default)
               **overrides,           # fields that replace those of `config` where not None (`target`, `beta`, `eps`)
              ):
@@ -115,7 +116,7 @@ def mog(seeds:int=5,         # number of seeds
     run_study(world, seed_list, out_dir, pipelines=STUDY_PIPELINES, progress=not no_progress)
     return report(str(out_dir))
 
-# %% ../nbs/20_cli.ipynb #8a4bc107
+# %% ../nbs/20_cli.ipynb #a718f02b
 def _comparison_lines(records):
     lines = []
     for a, b in (('AK', 'KA'), ('KA_teacher_ref', 'KA')):
@@ -135,6 +136,8 @@ def report(run_dir:str, # a run directory holding `results.json`
     except ValueError as e: raise UsageError(e) from None
     if not recs: raise UsageError(f'{run_dir}/results.json holds no records')
     print(results_table(recs, cost=True))
+    from aligndistill.results import FLOPS_NOTE, cost_table
+    print('\nCompute cost next to quality:\n\n' + cost_table(recs) + '\n\n' + FLOPS_NOTE)
     lines = _comparison_lines(recs)
     if lines: print('\nPaired over seeds (one-sided):\n' + '\n'.join(lines))
     if no_figures: return 0
@@ -147,7 +150,7 @@ def report(run_dir:str, # a run directory holding `results.json`
     print(f"\nfigures: {', '.join(str(d/s) for s in saved)}")
     return 0
 
-# %% ../nbs/20_cli.ipynb #f35e4f4f
+# %% ../nbs/20_cli.ipynb #ad8f9a2a
 def plot_mog_densities(records:list,  # records of a mixture run
                        run_dir:str|Path, # the run directory the records' model paths are relative to
                        seed:int|None=None, # which seed to draw (default: the smallest)
@@ -158,7 +161,8 @@ def plot_mog_densities(records:list,  # records of a mixture run
     from aligndistill.align import MogWorld
     from aligndistill.pipeline import PIPELINE_ORDER
     import matplotlib.pyplot as plt
-    recs = [r for r in records if r['world'] == 'mog' and 'model' in r and 'sweep' not in r]
+    recs = [r for r in records if r['world'] == 'mog' and 'model' in r and 'sweep' not in r
+            and (Path(run_dir)/r['model']['path']/'model').is_dir()]   # recorded results may come without their stage folders
     if not recs: return None
     cfg = MogConfig.from_dict(recs[0]['config'])
     recs = [r for r in recs if r['config'] == recs[0]['config']]

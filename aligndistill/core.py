@@ -9,7 +9,7 @@ __all__ = ['WORLDS', 'ALGORITHMS', 'CORE_PIPELINES', 'METRICS', 'seed_everything
            'Config', 'atomic_path', 'write_json', 'read_json', 'validate_record', 'make_record', 'record_key',
            'load_results', 'save_results', 'RunDir']
 
-# %% ../nbs/00_core.ipynb #fe652f9d
+# %% ../nbs/00_core.ipynb #7cd9732d
 import dataclasses, hashlib, json, math, os, random, shutil, time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
-# %% ../nbs/00_core.ipynb #49692cd3
+# %% ../nbs/00_core.ipynb #7853183b
 def seed_everything(seed:int, # the seed for `random`, `numpy` and `torch`
                    ) -> torch.Generator:
     "Seed every global generator and return a `torch.Generator` seeded with `seed`."
@@ -31,7 +31,7 @@ def seed_everything(seed:int, # the seed for `random`, `numpy` and `torch`
     torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)
 
-# %% ../nbs/00_core.ipynb #93064a33
+# %% ../nbs/00_core.ipynb #a8d0b6c0
 def stage_generator(seed:int, # the run's seed
                     tag:str,  # the stage that draws, e.g. `'teacher'`
                    ) -> torch.Generator:
@@ -39,7 +39,7 @@ def stage_generator(seed:int, # the run's seed
     h = hashlib.sha256(f'{seed}/{tag}'.encode()).digest()
     return torch.Generator().manual_seed(int.from_bytes(h[:8], 'little') >> 1)
 
-# %% ../nbs/00_core.ipynb #09f39590
+# %% ../nbs/00_core.ipynb #c3fd7e6b
 def limit_threads(n:int|None=None, # threads for torch; `None` reads `AD_THREADS`, else leaves torch's default
                  ) -> int:
     "Set torch's intra-op threads (from `n` or the `AD_THREADS` variable) and return the number in force."
@@ -47,7 +47,7 @@ def limit_threads(n:int|None=None, # threads for torch; `None` reads `AD_THREADS
     if n is not None: torch.set_num_threads(max(1, int(n)))
     return torch.get_num_threads()
 
-# %% ../nbs/00_core.ipynb #f02b3187
+# %% ../nbs/00_core.ipynb #c021d775
 def check(ok:bool,    # the condition that must hold
           name:str,   # the field, e.g. `MogConfig.kd_sharpness`
           value:Any,  # the value that was given
@@ -68,7 +68,7 @@ def _jsonable(v):
     if isinstance(v, float) and not math.isfinite(v): return str(v)
     return v
 
-# %% ../nbs/00_core.ipynb #f2064289
+# %% ../nbs/00_core.ipynb #331ae70e
 @dataclass(frozen=True)
 class Config:
     "Base class of experiment configs: frozen, self-validating, JSON round-trip, stable `key`."
@@ -105,7 +105,7 @@ class Config:
         s = json.dumps([type(self).__name__, self.to_dict()], sort_keys=True)
         return hashlib.sha256(s.encode()).hexdigest()[:12]
 
-# %% ../nbs/00_core.ipynb #6d230210
+# %% ../nbs/00_core.ipynb #60466ad7
 @contextmanager
 def atomic_path(path:str|Path, # the final file or folder
                 is_dir:bool=False, # create the temporary path as an empty folder
@@ -133,13 +133,13 @@ def read_json(path:str|Path) -> Any:
     try: return json.loads(Path(path).read_text())
     except json.JSONDecodeError as e: raise ValueError(f"{path} is not valid JSON ({e}); delete it and re-run") from None
 
-# %% ../nbs/00_core.ipynb #ade0d483
+# %% ../nbs/00_core.ipynb #d3bbfb6e
 WORLDS = ('mog', 'lm-tiny', 'lm-smollm2', 'categorical')
 ALGORITHMS = ('none', 'ppo', 'dpo_on', 'dpo_off', 'dpo', 'rloo', 'grpo', 'exact')
 CORE_PIPELINES = ('KA', 'AK', 'KA_teacher_ref', 'teacher', 'student')
 METRICS = ('reward', 'target_precision', 'precision', 'recall')
 
-# %% ../nbs/00_core.ipynb #310be0b5
+# %% ../nbs/00_core.ipynb #3ba8eb8c
 def _num(v):
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
@@ -173,7 +173,7 @@ def make_record(world:str, pipeline:str, algorithm:str, seed:int,
     if cost is not None: r['cost'] = cost
     return validate_record(r)
 
-# %% ../nbs/00_core.ipynb #ff5ba3de
+# %% ../nbs/00_core.ipynb #8343ba5b
 def record_key(r:dict) -> str:
     "The identity of a record: world, pipeline, algorithm, seed and config."
     return json.dumps([r['world'], r['pipeline'], r['algorithm'], r['seed'], r['config']], sort_keys=True)
@@ -194,7 +194,7 @@ def save_results(run_dir:str|Path, records:list) -> list:
     write_json(Path(run_dir)/'results.json', out)
     return out
 
-# %% ../nbs/00_core.ipynb #3085e550
+# %% ../nbs/00_core.ipynb #d240fea4
 class RunDir:
     "A run's folder: `results.json` plus cached, atomically written stages."
     def __init__(self, path:str|Path): self.path, self.timings = Path(path), {}

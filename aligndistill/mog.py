@@ -10,7 +10,7 @@ __all__ = ['MogConfig', 'Mixture', 'pstar_mixture', 'density_grid', 'grid_log_pr
            'metrics_per_seed', 'target_posterior', 'target_modes', 'bump_reward', 'oracle_reward', 'mog_metrics',
            'grid_target_mass']
 
-# %% ../nbs/02_mog.ipynb #568db4f4
+# %% ../nbs/02_mog.ipynb #84d646f7
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +23,7 @@ from safetensors.torch import load_file, save_file
 from .core import Config, check
 from .core import stage_generator
 
-# %% ../nbs/02_mog.ipynb #6e1930da
+# %% ../nbs/02_mog.ipynb #13029851
 def _grid_modes():
     "The predecessor's eight means: the 3x3 grid {-1, 0, 1}^2 without its centre, in row-major order."
     return tuple((float(x), float(y)) for x in (-1, 0, 1) for y in (-1, 0, 1) if (x, y) != (0, 0))
@@ -110,7 +110,7 @@ class MogConfig(Config):
         for f in ('ppo_lr', 'dpo_lr'):
             check(getattr(self, f) > 0, f'{c}.{f}', getattr(self, f), 'a learning rate > 0')
 
-# %% ../nbs/02_mog.ipynb #0bb441c5
+# %% ../nbs/02_mog.ipynb #4df65c16
 _LOG2PI = math.log(2 * math.pi)
 
 def _f64(t): return torch.as_tensor(t, dtype=torch.float64).detach().clone()
@@ -215,7 +215,7 @@ class Mixture(nn.Module):
     @classmethod
     def load(cls, path): return cls.from_tensors(load_file(str(path)))
 
-# %% ../nbs/02_mog.ipynb #ead088a2
+# %% ../nbs/02_mog.ipynb #ce9ad92b
 def pstar_mixture(cfg:MogConfig, # the world
                   S:int=1,       # batch size (seeds)
                  ) -> Mixture:
@@ -223,7 +223,7 @@ def pstar_mixture(cfg:MogConfig, # the world
     w, m, C = (torch.tensor(v, dtype=torch.float64) for v in (cfg.mode_weights, cfg.means, cfg.covs))
     return Mixture.from_moments(w[None], m[None], C[None]).expand(S).requires_grad_(False)
 
-# %% ../nbs/02_mog.ipynb #14b529c8
+# %% ../nbs/02_mog.ipynb #0bf1ddd7
 def density_grid(lim:float=3., # the grid covers [-lim, lim]^2
                  n:int=241,     # points per axis
                 ):
@@ -253,7 +253,7 @@ def plot_densities(models:dict, # title -> `Mixture`
     fig.colorbar(im, ax=axs[0].tolist(), shrink=0.8, label='log density')
     return fig
 
-# %% ../nbs/02_mog.ipynb #33c95390
+# %% ../nbs/02_mog.ipynb #aa52a75f
 def _kmeanspp(x, K, gens, R, trials=None):
     "Greedy k-means++ centres for `R` starts per row of `x` `[S, N, D]`, `[S, R, K, D]`; row `i` uses `gens[i]`."
     S, N, D = x.shape
@@ -320,7 +320,7 @@ def fit_em(x:torch.Tensor, # data `[S, N, D]`: one data set per seed
     best = ll.reshape(S, R).argmax(-1)
     return m[(torch.arange(S) * R + best).tolist()]
 
-# %% ../nbs/02_mog.ipynb #1d405470
+# %% ../nbs/02_mog.ipynb #9a367114
 def _gens(seeds, tag): return [stage_generator(int(s), tag) for s in seeds]
 
 def mog_data(cfg:MogConfig, seeds:list) -> torch.Tensor:
@@ -332,14 +332,14 @@ def mog_teacher(cfg:MogConfig, seeds:list) -> Mixture:
     return fit_em(mog_data(cfg, seeds), cfg.teacher_components, _gens(seeds, 'mog-teacher'), cfg.em_iters, cfg.em_inits,
                   cfg.covariance_type)
 
-# %% ../nbs/02_mog.ipynb #8784aa08
+# %% ../nbs/02_mog.ipynb #17a83a7e
 def sharpen_weights(logw:torch.Tensor,   # log-weights `[..., K]`
                     kd_sharpness:float,  # the exponent b >= 1
                    ) -> torch.Tensor:
     "Log-weights of the sharpened mixture, w_k^b / sum_j w_j^b, computed in log space."
     return torch.log_softmax(kd_sharpness * logw, -1)
 
-# %% ../nbs/02_mog.ipynb #ebeb4e23
+# %% ../nbs/02_mog.ipynb #e951a3b9
 def distil_mixture(teacher:Mixture,     # the teacher batch
                    kd_sharpness:float,  # b: sharpening exponent of the teacher's weights
                    n:int,               # teacher samples per seed
@@ -356,7 +356,7 @@ def mog_distil(model:Mixture, cfg:MogConfig, seeds:list) -> Mixture:
     return distil_mixture(model, cfg.kd_sharpness, cfg.n_kd, cfg.student_components, _gens(seeds, 'mog-distil'),
                           iters=cfg.em_iters, inits=cfg.em_inits, covariance_type=cfg.covariance_type)
 
-# %% ../nbs/02_mog.ipynb #d21d244e
+# %% ../nbs/02_mog.ipynb #1bb00c1c
 def mc_mean_se(values:torch.Tensor, # per-sample values `[..., n]`
                dim:int=-1,          # the sample dimension
               ):
@@ -386,7 +386,7 @@ def metrics_per_seed(metrics:dict) -> list:
     S = len(next(iter(metrics.values())))
     return [{k: float(v[i]) for k, v in metrics.items()} for i in range(S)]
 
-# %% ../nbs/02_mog.ipynb #f74534d3
+# %% ../nbs/02_mog.ipynb #919f06ca
 def target_posterior(pstar:Mixture, # p* (a batch, or one mixture broadcast over the points' batch)
                      targets:tuple, # the target mode indices
                      x:torch.Tensor, # points `[S, N, D]`
@@ -417,7 +417,7 @@ def oracle_reward(cfg:MogConfig):
     centres = [cfg.means[t] for t in cfg.targets]
     return lambda x: bump_reward(x, centres, cfg.reward_width, cfg.reward_scale)
 
-# %% ../nbs/02_mog.ipynb #00623a3a
+# %% ../nbs/02_mog.ipynb #040e5f3e
 def mog_metrics(model:Mixture, # a batch of mixtures, one per seed
                 cfg:MogConfig, # the world
                 seeds:list,    # the seed of each batch member
@@ -432,7 +432,7 @@ def mog_metrics(model:Mixture, # a batch of mixtures, one per seed
                                  model.log_prob(yt))
     return metrics_per_seed(m)
 
-# %% ../nbs/02_mog.ipynb #55774f86
+# %% ../nbs/02_mog.ipynb #170da7a6
 def grid_target_mass(model:Mixture, cfg:MogConfig, lim:float=3., n:int=241) -> torch.Tensor:
     "Each mixture's mass on the target set {x: p*(T|x) > 1/2}, by quadrature on a grid, `[S]`."
     G, la = density_grid(lim, n)

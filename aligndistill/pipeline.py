@@ -10,7 +10,7 @@ __all__ = ['STUDY_PIPELINES', 'FAIL_BELOW', 'PIPELINE_ORDER', 'PIPELINE_COLORS',
            'failure_rate', 'variant', 'group_records', 'summarize', 'results_table', 'compare', 'plot_metrics', 'sweep',
            'plot_sweep']
 
-# %% ../nbs/04_pipeline.ipynb #1b8bab6d
+# %% ../nbs/04_pipeline.ipynb #88b39d0c
 import hashlib, json, math, time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +25,7 @@ from . import core
 from .core import METRICS, Config, RunDir, check, make_record, read_json, stage_generator, write_json
 from .theory import tilt
 
-# %% ../nbs/04_pipeline.ipynb #f3c13030
+# %% ../nbs/04_pipeline.ipynb #ec7f46a9
 @runtime_checkable
 class World(Protocol):
     "What a world implements so that `run_study` can run K→A and A→K in it."
@@ -40,7 +40,7 @@ class World(Protocol):
     def save(self, model, folder:Path) -> None: ...  # `folder` exists and is empty; safetensors / save_pretrained
     def load(self, folder:Path) -> Any: ...
 
-# %% ../nbs/04_pipeline.ipynb #8660872c
+# %% ../nbs/04_pipeline.ipynb #9bfe39c7
 STUDY_PIPELINES = ('KA', 'AK', 'KA_teacher_ref', 'teacher_aligned')
 
 def check_world(world, # the object to check
@@ -56,7 +56,7 @@ def check_world(world, # the object to check
           f'a non-empty tuple of names from {core.ALGORITHMS[1:]}')
     return world
 
-# %% ../nbs/04_pipeline.ipynb #2e632867
+# %% ../nbs/04_pipeline.ipynb #cd1ca9f0
 @dataclass(frozen=True)
 class CategoricalConfig(Config):
     "The exact categorical world: a rare target set, a smoothed ML teacher, a sharpened ML student."
@@ -88,7 +88,7 @@ class CategoricalConfig(Config):
         check(self.reward_gap > 0, 'CategoricalConfig.reward_gap', self.reward_gap, '> 0')
         check(self.beta > 0, 'CategoricalConfig.beta', self.beta, 'the KL strength must be > 0')
 
-# %% ../nbs/04_pipeline.ipynb #9ffff33d
+# %% ../nbs/04_pipeline.ipynb #9cfc96e4
 class CategoricalWorld:
     "An exact world over `n_outcomes` outcomes; models are batched log-probabilities `[n_seeds, K]`."
     name, algorithms, batch_seeds = 'categorical', ('exact',), True
@@ -135,7 +135,7 @@ class CategoricalWorld:
                     distil=('kd_sharpness', 'n_kd', 'kd_smoothing'), align=('target', 'reward_gap', 'beta'))
         return c if step == 'evaluate' else {k: c[k] for k in keys[step]}
 
-# %% ../nbs/04_pipeline.ipynb #39c8c669
+# %% ../nbs/04_pipeline.ipynb #bed4daa4
 def study_stages(algorithms:tuple, # the world's alignment algorithms
                  pipelines:tuple=('KA', 'AK', 'KA_teacher_ref'), # which pipelines to run (see `STUDY_PIPELINES`)
                 ) -> list:
@@ -150,7 +150,7 @@ def study_stages(algorithms:tuple, # the world's alignment algorithms
         if 'AK' in pipelines: st.append((f'AK/{a}', 'distil', None, (f'teacher_aligned/{a}',)))
     return st
 
-# %% ../nbs/04_pipeline.ipynb #7e9cc12f
+# %% ../nbs/04_pipeline.ipynb #c61ba41d
 def _stage_config(world, step):
     f = getattr(world, 'stage_config', None)
     return f(step) if callable(f) else world.config.to_dict()
@@ -168,7 +168,7 @@ def _ancestors(stages, name):
         if n not in seen: seen.add(n); todo.extend(par[n])
     return [s[0] for s in stages if s[0] in seen]
 
-# %% ../nbs/04_pipeline.ipynb #26d58441
+# %% ../nbs/04_pipeline.ipynb #2be749f4
 def run_study(world,                 # a `World`
               seeds:list,            # the seeds to run (non-negative integers)
               run_dir:str|Path|RunDir, # where stages and `results.json` go
@@ -232,7 +232,7 @@ def run_study(world,                 # a `World`
     rd.save(records)
     return records
 
-# %% ../nbs/04_pipeline.ipynb #f7cd9099
+# %% ../nbs/04_pipeline.ipynb #90e56df5
 def t_abs_cdf(t:float, # the value
               df:int,  # degrees of freedom, an integer >= 1
              ) -> float:
@@ -265,7 +265,7 @@ def t_quantile(q:float, # the probability, in (0.5, 1)
         else: hi = mid
     return (lo + hi) / 2
 
-# %% ../nbs/04_pipeline.ipynb #821a387b
+# %% ../nbs/04_pipeline.ipynb #98a43708
 def mean_ci(xs,               # one number per seed
             level:float=0.95, # confidence level
            ) -> dict:
@@ -279,7 +279,7 @@ def mean_ci(xs,               # one number per seed
     h = t_quantile((1 + level) / 2, n - 1) * s / math.sqrt(n)
     return dict(n=n, mean=m, std=s, lo=m - h, hi=m + h)
 
-# %% ../nbs/04_pipeline.ipynb #dee28fa8
+# %% ../nbs/04_pipeline.ipynb #414aef28
 def paired_test(x, # per-seed values of the first pipeline
                 y, # the second pipeline's values for the same seeds, in the same order
                ) -> dict:
@@ -296,7 +296,7 @@ def paired_test(x, # per-seed values of the first pipeline
     p_sign = sum(math.comb(m, k) for k in range(wins, m + 1)) / 2**m if m else 1.0
     return dict(n=n, mean_diff=md, std_diff=sd, t=t, p_t=p_t, wins=wins, losses=losses, ties=n - m, p_sign=p_sign)
 
-# %% ../nbs/04_pipeline.ipynb #7b40f035
+# %% ../nbs/04_pipeline.ipynb #83fe6a7f
 FAIL_BELOW = 0.5
 
 def failure_rate(target_precision, # per-seed target precisions
@@ -306,7 +306,7 @@ def failure_rate(target_precision, # per-seed target precisions
     x = torch.as_tensor(list(target_precision), dtype=torch.float64)
     return (x < fail_below).double().mean().item()
 
-# %% ../nbs/04_pipeline.ipynb #c042a3c8
+# %% ../nbs/04_pipeline.ipynb #8533f32f
 PIPELINE_ORDER = ('teacher', 'student', 'KA', 'AK', 'KA_teacher_ref', 'teacher_aligned')
 
 def _cfg_key(cfg): return hashlib.sha256(json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:8]
@@ -333,7 +333,7 @@ def group_records(records:list) -> dict:
     order = sorted(out, key=lambda k: (k[0], k[1], k[3] != 'none', k[3], _order(k[2])))
     return {k: sorted(out[k], key=lambda r: r['seed']) for k in order}
 
-# %% ../nbs/04_pipeline.ipynb #548d2070
+# %% ../nbs/04_pipeline.ipynb #cb1c1433
 def summarize(records:list,           # results records
               metrics:tuple=METRICS,  # the metrics to summarise
               level:float=0.95,       # confidence level
@@ -350,7 +350,7 @@ def summarize(records:list,           # results records
         rows.append(row)
     return rows
 
-# %% ../nbs/04_pipeline.ipynb #62248aad
+# %% ../nbs/04_pipeline.ipynb #86859d3e
 def _cell(s, digits):
     if s['n'] == 1: return f"{s['mean']:.{digits}f}"
     return f"{s['mean']:.{digits}f} ± {s['std']:.{digits}f} [{s['lo']:.{digits}f}, {s['hi']:.{digits}f}]"
@@ -372,7 +372,7 @@ def results_table(records:list,          # results records
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 
-# %% ../nbs/04_pipeline.ipynb #4a011378
+# %% ../nbs/04_pipeline.ipynb #15dbe8c4
 def compare(records:list,       # results records
             a:str='AK',         # the pipeline expected to be better
             b:str='KA',         # the pipeline it is compared with
@@ -396,7 +396,7 @@ def compare(records:list,       # results records
                             **{k: v for k, v in paired_test(x, y).items() if k != 'n'}))
     return out
 
-# %% ../nbs/04_pipeline.ipynb #89bd9624
+# %% ../nbs/04_pipeline.ipynb #63648249
 PIPELINE_COLORS = dict(teacher='#7f7f7f', student='#bcbd22', KA='#d62728', AK='#2ca02c', KA_teacher_ref='#ff7f0e', teacher_aligned='#1f77b4')
 
 def plot_metrics(records:list,          # results records (one world and variant, or they are drawn side by side)
@@ -428,7 +428,7 @@ def plot_metrics(records:list,          # results records (one world and variant
     fig.tight_layout()
     return fig
 
-# %% ../nbs/04_pipeline.ipynb #b99fa644
+# %% ../nbs/04_pipeline.ipynb #c06ba3ac
 def sweep(world_factory:Callable, # `value -> World`, the world for one value of the knob
           param:str,              # the knob's name, as it will be shown
           values:list,            # the values to run
@@ -446,7 +446,7 @@ def sweep(world_factory:Callable, # `value -> World`, the world for one value of
         out += run_study(w, seeds, rd, pipelines, progress=progress, extra=dict(sweep=dict(param=param, value=v)))
     return out
 
-# %% ../nbs/04_pipeline.ipynb #33477088
+# %% ../nbs/04_pipeline.ipynb #d454714f
 def plot_sweep(records:list,     # a sweep's records
                param:str|None=None, # which sweep (default: the only one in `records`)
                metrics:tuple=METRICS, # one panel each

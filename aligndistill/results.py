@@ -9,7 +9,7 @@ __all__ = ['STAGE_GRAPH', 'FLOPS_NOTE', 'MARKERS', 'HEADLINE_PIPELINES', 'PIPELI
            'stage_flops', 'record_cost', 'cost_rows', 'cost_table', 'plot_cost_quality', 'matched_compute',
            'format_matched', 'headline_rows', 'headline_table', 'plot_headline']
 
-# %% ../nbs/30_results.ipynb #0ff395b1
+# %% ../nbs/30_results.ipynb #e9fe5f3e
 import math
 
 import matplotlib.pyplot as plt
@@ -20,7 +20,7 @@ from .core import WORLDS
 from .pipeline import (PIPELINE_COLORS, STUDY_PIPELINES, compare, group_records, mean_ci, paired_test,
                                    study_stages)
 
-# %% ../nbs/30_results.ipynb #0f0f96ed
+# %% ../nbs/30_results.ipynb #0422518d
 def _stage_graph():
     "Stage name -> (step, parent stage names) of the study pipelines (`align`'s parents are `(policy, ref)`)."
     g = {}
@@ -33,7 +33,7 @@ STAGE_GRAPH = _stage_graph()
 FLOPS_NOTE = ("FLOPs are estimates, not measurements: 6·N per token trained on and 2·N per token generated or scored, "
               "N the parameters of the model doing the work (the world's own `flops_estimate` where a stage records one).")
 
-# %% ../nbs/30_results.ipynb #0b137d23
+# %% ../nbs/30_results.ipynb #1234e371
 def align_tokens_per_sample(config:dict, # a record's config
                            ) -> float:
     "Tokens per on-policy sample of an alignment stage: the config's generation limit plus the prompt token (an upper bound); nan if it has none."
@@ -62,7 +62,7 @@ def stage_flops(name:str,     # a stage of the record: 'teacher', 'student', 'KA
         gen = 2 * stages[parents[0]]['params'] * st['gen_tokens'] if parents and parents[0] in stages else math.nan
     return dict(flops=float(train + gen), source='tokens')
 
-# %% ../nbs/30_results.ipynb #f867364e
+# %% ../nbs/30_results.ipynb #661991d9
 def record_cost(record:dict,      # a results record with `cost`
                 exclude:tuple=(), # stages left out (e.g. `('teacher',)`: the cost both orders share)
                ) -> dict:
@@ -76,10 +76,10 @@ def record_cost(record:dict,      # a results record with `cost`
                 max_params=max((st.get('params', 0) for st in stages.values()), default=math.nan),
                 samples=sum(st.get('samples', st.get('train_sequences', 0) + st.get('onpolicy_samples', 0)) for st in kept),
                 tokens=float(sum(st.get('train_tokens', 0) + st.get('gen_tokens', 0) for st in kept)) if has_tokens else math.nan,
-                flops=sum(f['flops'] for f in fl.values()), seconds=sum(st.get('seconds', 0.) for st in kept),
+                flops=sum(f['flops'] for f in fl.values()) if stages else math.nan, seconds=sum(st.get('seconds', 0.) for st in kept) if stages else math.nan,
                 sources=sorted({f['source'] for f in fl.values()}))
 
-# %% ../nbs/30_results.ipynb #b893b389
+# %% ../nbs/30_results.ipynb #d01df3b2
 def cost_rows(records:list, # results records
               metrics:tuple=('reward', 'target_precision'), # quality shown next to the cost
               exclude:tuple=(), # stages left out of the cost
@@ -97,7 +97,9 @@ def cost_rows(records:list, # results records
             if all(m in r['metrics'] for r in rs): row[m] = mean_ci([r['metrics'][m] for r in rs])
         rows.append(row)
     base = {(r['world'], r['variant'], r['algorithm']): r['flops']['mean'] for r in rows if r['pipeline'] == baseline}
-    for r in rows: r['flops_rel'] = r['flops']['mean'] / base.get((r['world'], r['variant'], r['algorithm']), math.nan)
+    for r in rows:
+        b = base.get((r['world'], r['variant'], r['algorithm']), math.nan)
+        r['flops_rel'] = r['flops']['mean'] / b if b else math.nan
     return rows
 
 def _g(x, d=3): return '–' if x is None or (isinstance(x, float) and math.isnan(x)) else f'{x:.{d}g}'
@@ -120,7 +122,7 @@ def cost_table(records:list, # results records
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 
-# %% ../nbs/30_results.ipynb #09c2da7b
+# %% ../nbs/30_results.ipynb #362bbbac
 MARKERS = dict(none='x', ppo='o', dpo_on='s', dpo_off='^', dpo='s', rloo='o', grpo='D')
 
 def plot_cost_quality(records:list, # results records (one row of panels per world)
@@ -157,7 +159,7 @@ def plot_cost_quality(records:list, # results records (one row of panels per wor
     fig.tight_layout()
     return fig
 
-# %% ../nbs/30_results.ipynb #29083fdd
+# %% ../nbs/30_results.ipynb #d67cc436
 def matched_compute(records:list,  # results records; several configs (e.g. an alignment-budget sweep) give the candidates
                     a:str='AK',    # the order whose cost sets the budget
                     b:str='KA',    # the order given at least that budget
@@ -195,7 +197,7 @@ def format_matched(rows:list) -> str:
     f = lambda v: f'{v:.3g}' if isinstance(v, float) else str(v)
     return '\n'.join(['| ' + ' | '.join(cols) + ' |', '|' + '---|' * len(cols)] + ['| ' + ' | '.join(f(r[c]) for c in cols) + ' |' for r in rows])
 
-# %% ../nbs/30_results.ipynb #efa05d36
+# %% ../nbs/30_results.ipynb #ec5050d3
 HEADLINE_PIPELINES = ('KA', 'AK', 'KA_teacher_ref')
 PIPELINE_LABELS = dict(KA='K→A', AK='A→K', KA_teacher_ref='K→A, teacher ref.', teacher_aligned='aligned teacher')
 

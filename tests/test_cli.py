@@ -103,3 +103,19 @@ def test_report_errors(tmp_path):
     assert not (tmp_path/'nothing-here').exists()
     r = run('no-such-command', timeout=300)
     assert r.returncode == 2 and r.stderr.count('\n') == 1
+
+def test_audit_run(small_run):
+    "`aligndistill audit --run DIR` audits the run's teacher and student: teachers reachable, students fail (target 5)."
+    r = run('audit', '--run', small_run['dir'])
+    assert r.returncode == 0, r.stderr[-2000:]
+    lines = [l for l in r.stdout.splitlines() if l.startswith('| teacher') or l.startswith('| student')]
+    assert len(lines) == 4, r.stdout
+    assert all('reachable' in l for l in lines if l.startswith('| teacher')), r.stdout
+    assert all('fails' in l for l in lines if l.startswith('| student')), r.stdout
+
+@pytest.mark.parametrize('args', [('--run', 'DIR', '--beta', '-1'), ('--model', 'EMPTY', '--target', 'os:getcwd'),
+                                  ('--model', 'EMPTY'), ('--run', 'DIR', '--model', 'EMPTY')])
+def test_audit_bad_input(small_run, tmp_path, args):
+    args = [str(small_run['dir']) if a == 'DIR' else str(tmp_path) if a == 'EMPTY' else a for a in args]
+    r = run('audit', *args)
+    assert r.returncode == 2 and r.stderr.count('\n') == 1 and r.stdout == '', (r.returncode, r.stderr)

