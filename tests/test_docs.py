@@ -11,7 +11,9 @@ def test_proc_nbs():
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert (ROOT/'_proc'/'index.ipynb').exists()
 
-def _words(s): return re.sub(r'\s+', ' ', re.sub(r'[`*_>#|\[\]()]', ' ', s)).strip()
+def _words(s):
+    s = re.sub(r'\]\([^)]*\)', ']', s)  # a markdown link keeps its text (nbdev adds links to documented names)
+    return re.sub(r'\s+', ' ', re.sub(r'[`*_>#|\[\]()]', ' ', s)).strip()
 
 def index_paragraphs():
     "The prose paragraphs of index.ipynb (markdown cells outside `#| hide`), as plain words."
