@@ -14,7 +14,7 @@ export TRL_EXPERIMENTAL_SILENCE := 1
 export MPLBACKEND := Agg
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install test run readme sync-check clean
+.PHONY: install test run readme sync-check clean docs docs-check
 
 install: $(STAMP)
 
@@ -48,6 +48,17 @@ readme: install
 	  $(BIN)/jupyter nbconvert --to markdown _proc/index.ipynb --output README --output-dir . --log-level ERROR \
 	    --TemplateExporter.exclude_input=True && \
 	  $(PY) tools/strip_front_matter.py README.md; fi
+
+# The docs site in _docs/ from the notebooks, offline, nothing executed: nbdev-docs where Quarto exists, else
+# proc-nbs + nbconvert, math by KaTeX at build time (fetched once with npm into .venv/share): tools/build_docs.py.
+docs: install
+	$(PY) tools/build_docs.py
+
+# Every page of _docs/ in headless Chromium (Debian's, installed here if missing): console errors, images, internal
+# links and #anchors, requests off this machine; screenshots in _docs/screenshots/. Run `make docs` first.
+docs-check: install
+	test -x /usr/bin/chromium || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+	$(PY) tools/check_docs.py
 
 clean:
 	rm -rf _proc _docs runs .pytest_cache

@@ -8,7 +8,7 @@ Docs: https://aligndistill.github.io/aligndistill/theory.html.md"""
 __all__ = ['kl_categorical', 'tilt', 'aligned_target_mass', 'hit_probability', 'shaped_reward', 'expected_pg_step', 'dpo_loss',
            'bt_prob', 'reward_gap_needed', 'beta_to_reach', 'explore', 'explorer']
 
-# %% ../nbs/01_theory.ipynb #b790fd36
+# %% ../nbs/01_theory.ipynb #f1dc66fc
 import functools, math, numbers
 
 import matplotlib.pyplot as plt
@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 from .core import check
 
-# %% ../nbs/01_theory.ipynb #396f3b46
+# %% ../nbs/01_theory.ipynb #72483460
 _BIG = torch.finfo(torch.float64).max  # exponents that overflow are clamped here: a huge number, never inf - inf = NaN
 
 def _as64(*xs):
@@ -45,7 +45,7 @@ def _logit(m):
     "log(m / (1 - m)) for m in [0, 1]."
     return _log_mass(m) - torch.log1p(-m)
 
-# %% ../nbs/01_theory.ipynb #31c7fe19
+# %% ../nbs/01_theory.ipynb #97bd5609
 def kl_categorical(logp:torch.Tensor, # log-probabilities of p (normalised over the last dimension; -inf allowed)
                    logq:torch.Tensor, # log-probabilities of q, same shape
                   ) -> torch.Tensor:
@@ -54,7 +54,7 @@ def kl_categorical(logp:torch.Tensor, # log-probabilities of p (normalised over 
     lp, lq = logp.masked_fill(zero, 0.), logq.masked_fill(zero, 0.)  # no inf - inf, so no NaN in values or gradients
     return (lp.exp() * (lp - lq)).masked_fill(zero, 0.).sum(-1)
 
-# %% ../nbs/01_theory.ipynb #d32a4917
+# %% ../nbs/01_theory.ipynb #a33e4789
 def _t64(x):
     "`x` as a float64 tensor, and the floating dtype the caller should get back."
     if not torch.is_tensor(x): return torch.as_tensor(x, dtype=torch.float64), torch.float64
@@ -76,7 +76,7 @@ def tilt(ref_logp, # log pi_ref over the last dimension (tensor or sequence; -in
              'every row needs an outcome with finite ref_logp and reward (the tilt of an empty support does not exist)')
     return F.log_softmax(logits, -1).to(torch.promote_types(d_ref, d_rew))
 
-# %% ../nbs/01_theory.ipynb #1b8dd88a
+# %% ../nbs/01_theory.ipynb #6d9b32fd
 def aligned_target_mass(ref_mass,   # m = pi_ref(T) in [0, 1] (float or tensor)
                         reward_gap, # Delta: reward on T minus reward off T (finite; negative = a penalty)
                         beta,       # KL strength > 0
@@ -88,7 +88,7 @@ def aligned_target_mass(ref_mass,   # m = pi_ref(T) in [0, 1] (float or tensor)
     _require(torch.isfinite(d), 'aligned_target_mass.reward_gap', reward_gap, 'must be finite')
     return back(torch.sigmoid(_logit(m) + torch.nan_to_num(d / b, posinf=_BIG, neginf=-_BIG)))
 
-# %% ../nbs/01_theory.ipynb #7b74a292
+# %% ../nbs/01_theory.ipynb #89029580
 def hit_probability(ref_mass, # m: the policy's mass on the target set, in [0, 1] (float or tensor)
                     n,        # number of independent draws, >= 0 (a batch size, or batch size x steps)
                    ):
@@ -98,7 +98,7 @@ def hit_probability(ref_mass, # m: the policy's mass on the target set, in [0, 1
     _require((k >= 0) & torch.isfinite(k), 'hit_probability.n', n, 'a non-negative, finite number of draws')
     return back(torch.where(k == 0, 0., -torch.expm1(k * torch.log1p(-m))))
 
-# %% ../nbs/01_theory.ipynb #a9e9b053
+# %% ../nbs/01_theory.ipynb #314755f7
 def shaped_reward(reward,   # R(y) per sample
                   logp,     # log pi_theta(y) of the same samples
                   ref_logp, # log pi_ref(y) of the same samples
@@ -107,7 +107,7 @@ def shaped_reward(reward,   # R(y) per sample
     "The PPO/RLHF per-sample reward R - beta (log pi_theta - log pi_ref), elementwise."
     return reward - beta * (logp - ref_logp)
 
-# %% ../nbs/01_theory.ipynb #18955207
+# %% ../nbs/01_theory.ipynb #ec017f2e
 def expected_pg_step(target_logit, # theta = logit pi_theta(T), the policy's target logit (float or tensor)
                      ref_mass,     # m = pi_ref(T), in [0, 1]
                      reward_gap,   # Delta: reward on T minus reward off T
@@ -119,7 +119,7 @@ def expected_pg_step(target_logit, # theta = logit pi_theta(T), the policy's tar
     _require((b > 0) & torch.isfinite(b), 'expected_pg_step.beta', beta, 'the KL strength must be positive and finite')
     return back(torch.sigmoid(t) * torch.sigmoid(-t) * (d - b * (t - _logit(m))))
 
-# %% ../nbs/01_theory.ipynb #2e89803a
+# %% ../nbs/01_theory.ipynb #cc496687
 def dpo_loss(logp_w,     # log pi_theta(y_w): the preferred response(s)
              logp_l,     # log pi_theta(y_l): the rejected response(s)
              ref_logp_w, # log pi_ref(y_w)
@@ -136,7 +136,7 @@ def bt_prob(reward_a, # R(y_a)
     "Bradley-Terry probability that y_a is preferred to y_b: sigmoid(reward_a - reward_b)."
     return torch.sigmoid(torch.as_tensor(reward_a - reward_b))
 
-# %% ../nbs/01_theory.ipynb #44e55d35
+# %% ../nbs/01_theory.ipynb #968096ce
 def _logit_gap(lo, hi):
     "logit(hi) - logit(lo) >= 0 for 0 < lo <= hi < 1, without cancellation."
     d = hi - lo  # exact when hi <= 2 lo (Sterbenz)
@@ -169,7 +169,7 @@ def beta_to_reach(ref_mass,    # m = pi_ref(T), in (0, 1) (float or tensor)
     _require((d > 0) & torch.isfinite(d), 'beta_to_reach.reward_gap', reward_gap, 'positive and finite')
     return back(d / _logit_gap(m, p))
 
-# %% ../nbs/01_theory.ipynb #ebb883aa
+# %% ../nbs/01_theory.ipynb #4001e056
 def explore(m:float=1e-4,    # reference mass on the target, pi_ref(T)
             delta:float=1.0, # reward gap Delta between target and the rest
             beta:float=0.1,  # KL strength

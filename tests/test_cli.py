@@ -24,7 +24,7 @@ def snapshot(d:Path) -> dict:
 def small_run(tmp_path_factory):
     d = tmp_path_factory.mktemp('cli')
     (d/'small.json').write_text(json.dumps(SMALL))
-    args = ('mog', '--seeds', 2, '--seed-start', 11, '--target', 5, '--out', d/'run', '--config', d/'small.json', '--no-progress')
+    args = ('mog', '--seeds', 2, '--seed-start', 11, '--target', 5, '--out', d/'run', '--config', d/'small.json', '--quiet')
     t0 = time.perf_counter(); r = run(*args); secs = time.perf_counter() - t0
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     return dict(dir=d/'run', args=args, result=r, seconds=secs)
@@ -83,7 +83,7 @@ BAD = {
 @pytest.mark.parametrize('case', list(BAD))
 def test_bad_input_exits_2_and_writes_nothing(tmp_path, case):
     extra, cfg, word = BAD[case]
-    args = ['mog', '--out', tmp_path/'out', '--no-progress', *extra]
+    args = ['mog', '--out', tmp_path/'out', '--quiet', *extra]
     if cfg: (tmp_path/'c.json').write_text(json.dumps(cfg)); args += ['--config', tmp_path/'c.json']
     r = run(*args, timeout=300)
     assert r.returncode == 2, (r.returncode, r.stderr)

@@ -1,4 +1,4 @@
-"""Dense numerical checks of `aligndistill.mog` and `aligndistill.align`: exact densities against `torch.distributions` on
+"""Dense numerical checks of `aligndistill.worlds.mog.mixture` and `aligndistill.worlds.mog.align`: exact densities against `torch.distributions` on
 random mixtures, EM recovering known parameters, sampling moments, batch independence of every `MogWorld` stage, the
 exact optimum's bounds, and safetensors round trips."""
 import math
@@ -6,10 +6,12 @@ import math
 import pytest, torch
 from torch.distributions import Categorical, MixtureSameFamily, MultivariateNormal
 
-from aligndistill.align import MogWorld, exact_optimum, optimum_report
-from aligndistill.mog import (MogConfig, Mixture, fit_em, mc_mean_se, mog_metrics, oracle_reward, pstar_mixture,
-                              sharpen_weights)
-from aligndistill.pipeline import stage_generator
+from aligndistill.worlds.mog.align import MogWorld
+
+from aligndistill.worlds.mog.align import exact_optimum, optimum_report
+from aligndistill.worlds.mog.mixture import MogConfig, Mixture, fit_em, mog_metrics, oracle_reward, pstar_mixture, sharpen_weights
+from aligndistill.stats import mc_mean_se
+from aligndistill.core import stage_generator
 from aligndistill.theory import aligned_target_mass
 
 torch.set_num_threads(1)

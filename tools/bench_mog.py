@@ -11,9 +11,9 @@ from pathlib import Path
 
 def study_seconds(n_seeds, seed_start=0, stage_times=None, cpu=None):
     "Wall seconds of a fresh study of `n_seeds` seeds; appends this process's CPU seconds to `cpu` if given."
-    from aligndistill.align import MogWorld
+    from aligndistill.worlds.mog.align import MogWorld
     from aligndistill.core import RunDir
-    from aligndistill.pipeline import STUDY_PIPELINES, run_study
+    from aligndistill.study import STUDY_PIPELINES, run_study
     with tempfile.TemporaryDirectory() as d:
         rd = RunDir(Path(d)/'run')
         t0, c0 = time.perf_counter(), time.process_time()

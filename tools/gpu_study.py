@@ -13,8 +13,10 @@ t_start = time.perf_counter()
 
 import torch
 from aligndistill.core import RunDir, write_json
-from aligndistill.pipeline import run_study, results_table
-from aligndistill.lm.run import LmConfig, LmWorld, SCALES, ka_success, format_rows
+from aligndistill.study import run_study
+from aligndistill.report import results_table
+from aligndistill.worlds.lm.world import LmConfig, LmWorld, SCALES, ka_success
+from aligndistill.report import markdown_table
 
 cfg = SCALES[a.scale](LmConfig(algorithms=tuple(a.algorithms.split(','))))
 over = json.loads(a.override)
@@ -39,5 +41,5 @@ for s in range(a.seed_start, a.seed_start + a.seeds):
     write_json(out/'results.json', recs)
     write_json(out/'timings.json', dict(env=env, seeds=seeds_done, seconds_per_seed=per_seed, stages=rd.timings))
     print(f'seed {s}: {per_seed[-1]:.0f} s', flush=True)
-print(results_table(recs)); print(format_rows(ka_success(recs)))
+print(results_table(recs)); print(markdown_table(ka_success(recs)))
 print(f'total {time.perf_counter() - t_start:.0f} s')
