@@ -8,8 +8,8 @@ Docs: https://aligndistill.github.io/aligndistill/audit.html.md"""
 __all__ = ['AuditSetting', 'audit_mass', 'audit_hits', 'audit_mixture', 'load_target', 'score_hits', 'load_lm', 'audit_lm',
            'find_beta', 'audit_run', 'audit_table', 'audit_cli']
 
-# %% ../nbs/31_audit.ipynb #3088846f
-import importlib, math
+# %% ../nbs/31_audit.ipynb #757656eb
+import importlib, inspect, math, os, sys
 from dataclasses import dataclass
 
 import torch
@@ -107,39 +107,64 @@ def audit_mixture(model,   # a `mog.Mixture` batch: the candidate references, on
         out.append(rep)
     return out
 
-# %% ../nbs/31_audit.ipynb #2da7eb3b
+# %% ../nbs/31_audit.ipynb #5fcccf1a
 def load_target(spec:str, # `module:function`
                ):
     "Import the target function `module:function`; `ValueError` saying what is wrong if it cannot."
     check(isinstance(spec, str) and spec.count(':') == 1 and all(spec.split(':')), 'target', spec,
           "a Python function written as 'module:function'")
     mod, fn = spec.split(':')
+    if os.getcwd() not in sys.path: sys.path.insert(0, os.getcwd())   # the user's own module, as for --world
     try: f = getattr(importlib.import_module(mod), fn)
-    except (ImportError, AttributeError) as e: raise ValueError(f"target = {spec!r}: cannot import it ({e})") from None
+    except Exception as e:   # ImportError, AttributeError, or whatever the module raises while it is imported
+        raise ValueError(f"target = {spec!r}: cannot import it ({type(e).__name__}: {' '.join(str(e).split())[:200]})") from None
     check(callable(f), 'target', spec, 'a callable')
     return f
+
+def _fn_name(f):
+    return f"{getattr(f, '__module__', None) or '?'}:{getattr(f, '__qualname__', None) or type(f).__name__}"
+
+def _hit_value(v):
+    "A target value as a float, or None if it is not one number or bool (0-d tensors and numpy scalars count)."
+    if hasattr(v, 'item') and not isinstance(v, (bool, int, float)):
+        try: v = v.item()
+        except (ValueError, RuntimeError): return None
+    return float(v) if isinstance(v, (bool, int, float)) else None
 
 def score_hits(target,              # f(completions, completion_ids=..., **kw) -> list of numbers/bools
                texts:list, ids:list, # decoded completions and their token ids
                threshold:float=0.5, # a value above it is a target hit
               ) -> int:
-    "Target hits among completions; `ValueError` if `target` does not return one number per completion."
-    try: vals = list(target(completions=texts, completion_ids=ids))
-    except TypeError as e: raise ValueError(f"the target function must accept (completions, completion_ids=..., **kw): {e}") from None
-    ok = len(vals) == len(texts) and all(isinstance(v, (bool, int, float)) and not (isinstance(v, float) and math.isnan(v)) for v in vals)
-    check(ok, 'target(...)', f'{type(vals[0]).__name__ if vals else "nothing"} x {len(vals)}',
-          f'one number or bool per completion ({len(texts)}), no NaN')
-    return sum(float(v) > threshold for v in vals)
+    "Target hits among completions; `ValueError` naming the function if it raises or does not return one finite number per completion."
+    name = _fn_name(target)
+    check(isinstance(threshold, (int, float)) and math.isfinite(threshold), 'threshold', threshold, 'a finite number, e.g. 0.5')
+    try: inspect.signature(target).bind(completions=texts, completion_ids=ids)
+    except TypeError as e: raise ValueError(f"target {name} must accept (completions, completion_ids=..., **kw): {e}") from None
+    except ValueError: pass   # no signature to inspect (a builtin): let the call decide
+    try: out = target(completions=texts, completion_ids=ids)
+    except Exception as e:
+        raise ValueError(f"target {name} raised {type(e).__name__}: {' '.join(str(e).split())[:200]}") from None
+    try: vals = list(out)
+    except TypeError: raise ValueError(f"target {name} returned {type(out).__name__}: it must return a list, one number or bool per completion") from None
+    check(len(vals) == len(texts), f'target {name}', f'{len(vals)} values', f'one number or bool per completion ({len(texts)})')
+    nums = [_hit_value(v) for v in vals]
+    bad = next((i for i, x in enumerate(nums) if x is None or not math.isfinite(x)), None)
+    if bad is not None:
+        raise ValueError(f"target {name} returned {vals[bad]!r} for completion {bad}: one finite number or bool per completion "
+                         "(no NaN, no infinity, no text)")
+    return sum(x > threshold for x in nums)
 
 def load_lm(path:str, # a local folder with a causal LM (config.json) and its tokenizer
            ):
-    "The model and tokenizer in `path` (local files only, no remote code)."
+    "The model and tokenizer in `path` (local files only, safetensors only, no remote code)."
     from pathlib import Path
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from aligndistill.worlds.lm.data import pretrained_args
     check(Path(path, 'config.json').is_file(), 'model', path, 'a local folder holding a causal LM (config.json, weights, tokenizer)')
+    kw = pretrained_args(path, 'model')   # local files only, no remote code; pickled weights are refused
     try:
-        tok = AutoTokenizer.from_pretrained(path, local_files_only=True, trust_remote_code=False)
-        model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True, trust_remote_code=False, dtype=torch.float32)
+        tok = AutoTokenizer.from_pretrained(path, **kw)
+        model = AutoModelForCausalLM.from_pretrained(path, use_safetensors=True, dtype=torch.float32, **kw)
     except (OSError, ValueError, KeyError) as e:
         raise ValueError(f"model = {path!r}: cannot load a causal LM with its tokenizer ({' '.join(str(e).split())[:200]})") from None
     return model.eval(), tok
@@ -229,7 +254,7 @@ def audit_table(rows:list) -> str:
                     'recorded target precision (K→A / A→K)': oc})
     return markdown_table(out)
 
-# %% ../nbs/31_audit.ipynb #e6cacf95
+# %% ../nbs/31_audit.ipynb #e12ab256
 def audit_cli(run:str=None,          # a run directory of `aligndistill mog`/`lm`: audit its teacher and student
               model:str=None,        # or: a local causal-LM folder (with its tokenizer) to audit as a reference
               target:str=None,       # with --model: the target, a function `module:function` (TRL reward signature)
@@ -255,6 +280,8 @@ def audit_cli(run:str=None,          # a run directory of `aligndistill mog`/`lm
             rows = audit_run(run, setting=over, seed=seed)
         else:
             check(target is not None, '--target', target, "required with --model: a function 'module:function'")
+            import transformers
+            transformers.utils.logging.disable_progress_bar()   # stderr keeps to the one line of an error
             f, (m, tok) = load_target(target), load_lm(model)
             s = AuditSetting(**{**dict(beta=0.1, reward_gap=1.0), **over})
             pids = tok(prompt, add_special_tokens=False)['input_ids'] if prompt else None

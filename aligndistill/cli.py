@@ -8,19 +8,19 @@ Docs: https://aligndistill.github.io/aligndistill/cli.html.md"""
 __all__ = ['COMMANDS', 'Sets', 'Reruns', 'UsageError', 'main', 'parse_set', 'build_config', 'run_command', 'mog', 'lm', 'study',
            'report', 'plot_mog_densities']
 
-# %% ../nbs/20_cli.ipynb #fedc6eb7
-import importlib, inspect, json, logging, os, sys
+# %% ../nbs/20_cli.ipynb #9cd8b537
+import importlib, inspect, json, logging, math, os, sys
 from pathlib import Path
 from typing import Annotated
 
 from fastcore.script import anno_parser
 
 from . import __version__
-from .core import Config, RunDirBusy, check, limit_threads, load_results
+from .core import Config, RunDirBusy, atomic_path, check, limit_threads, load_results, run_lock
 from .study import STUDY_PIPELINES, check_aligner, check_world, import_object, run_study, world_class
 from .report import FLOPS_NOTE, HEADLINE_PIPELINES, Records, markdown_table, compare, plot_headline, plot_metrics
 
-# %% ../nbs/20_cli.ipynb #dc9afe6f
+# %% ../nbs/20_cli.ipynb #017bd7be
 class UsageError(ValueError):
     "A mistake in a command's input: reported in one line, exit status 2, nothing written."
 
@@ -51,6 +51,9 @@ def _parse(func, cmd, argv):
     p.error = error
     kw = vars(p.parse_args(argv))
     kw.pop('pdb', None); kw.pop('xtra', None)
+    for k, v in kw.items():   # argparse's float() reads 'nan' and 'inf': no option of any command means them
+        if isinstance(v, float) and not math.isfinite(v):
+            raise UsageError(f"--{k.replace('_', '-')} {v}: a finite number (NaN and infinity are not allowed)")
     return f, kw
 
 def _log_to_stderr(quiet):
@@ -61,7 +64,7 @@ def _log_to_stderr(quiet):
         lg.addHandler(h)
     lg.setLevel(logging.WARNING if quiet else logging.INFO)
 
-# %% ../nbs/20_cli.ipynb #34965d21
+# %% ../nbs/20_cli.ipynb #f479a6b9
 def main(argv:list|None=None, # the arguments after the program name (default: `sys.argv[1:]`)
         ) -> int:
     "Run `aligndistill COMMAND ...` and return the exit status: 0 done, 2 bad input (one line), 130 interrupted; a failure inside a run raises."
@@ -74,6 +77,7 @@ def main(argv:list|None=None, # the arguments after the program name (default: `
         return 0 if argv else 2
     cmd, rest = argv[0], argv[1:]
     if cmd not in COMMANDS: return _err('', f"unknown command {cmd!r}; choose one of {list(COMMANDS)}")
+    if os.getcwd() not in sys.path: sys.path.insert(0, os.getcwd())   # `module:Name` arguments import from here, as with `python -m`
     try:
         limit_threads()  # AD_THREADS, when set, sets torch's threads (checked: a bad value is a usage error)
         func = _resolve(cmd)
@@ -88,7 +92,7 @@ def main(argv:list|None=None, # the arguments after the program name (default: `
         if cmd == 'report' or not getattr(e, '_during_run', False): return _err(cmd, e)   # raised before any work: the input's fault
         raise
 
-# %% ../nbs/20_cli.ipynb #160fc32e
+# %% ../nbs/20_cli.ipynb #a08888d5
 def _load_config_file(path):
     p = Path(path)
     if not p.is_file(): raise UsageError(f"--config {path}: no such file")
@@ -115,11 +119,12 @@ def _seed_list(seeds, seed_start, max_seeds=10_000):
     return list(range(seed_start, seed_start + seeds))
 
 def parse_set(item:str) -> tuple:
-    "`'a.b=v'` -> `('a.b', value)`: the value is read as JSON when it parses (numbers, lists, true/false/null), else as text."
+    "`'a.b=v'` -> `('a.b', value)`: the value is read as JSON when it parses (numbers, lists, true/false/null), `inf`/`nan` as floats, else as text."
     if '=' not in item: raise UsageError(f"--set {item!r}: write it as field=value, e.g. --set beta=0.1 or --set align.beta=0.1")
     path, raw = item.split('=', 1)
     try: v = json.loads(raw)
-    except json.JSONDecodeError: v = raw
+    except json.JSONDecodeError:   # Python's words for the non-finite floats become floats, so the config names the problem
+        v = float(raw) if raw.strip().lower().lstrip('+-') in ('inf', 'infinity', 'nan') else raw
     return path.strip(), v
 
 def build_config(base,               # the default config (a `Config`)
@@ -146,12 +151,13 @@ def run_command(world,          # the world to run (already validated)
     try: limit_threads(threads)
     except ValueError as e: raise UsageError(e) from None
     _log_to_stderr(quiet)
-    try: run_study(world, seeds, out, pipelines=pipelines, progress=not quiet, aligners=aligners, rerun=tuple(rerun or ()), threads=threads)
-    except RunDirBusy: raise
-    except ValueError as e:
-        e._during_run = True   # a failure inside the run keeps its traceback
-        raise
-    return report(str(out))
+    with run_lock(out, timeout=0):   # the study and its report's figures: no other process writes into `out` meanwhile
+        try: run_study(world, seeds, out, pipelines=pipelines, progress=not quiet, aligners=aligners, rerun=tuple(rerun or ()), threads=threads)
+        except RunDirBusy: raise
+        except ValueError as e:
+            e._during_run = True   # a failure inside the run keeps its traceback
+            raise
+        return report(str(out))
 
 # %% ../nbs/20_cli.ipynb #8af19d0b
 Sets = Annotated[str, dict(action='append')]   # a repeatable option
@@ -245,7 +251,7 @@ def study(world:str=None,     # the world: 'module:Class' (the current directory
     out_dir = None if show_config else _check_out(out)
     return run_command(w, seed_list, out_dir, show_config, quiet, threads, rerun, pipes, tuple(als))
 
-# %% ../nbs/20_cli.ipynb #33727ab3
+# %% ../nbs/20_cli.ipynb #ab4c9c88
 def _comparison_rows(records):
     rows = []
     for a, b in (('AK', 'KA'), ('KA_teacher_ref', 'KA')):
@@ -265,6 +271,8 @@ def report(run_dir:str, # a run directory holding `results.json`
     try: recs = Records.load(d)
     except ValueError as e: raise UsageError(e) from None
     if not recs: raise UsageError(f'{run_dir}/results.json holds no records')
+    if format == 'md' and not no_figures and not os.access(d, os.W_OK | os.X_OK):
+        raise UsageError(f'{run_dir}: cannot write the figures here (read-only or no permission); add --no-figures for the tables only')
     if format == 'csv': sys.stdout.write(recs.to_csv()); return 0
     if format == 'json': print(recs.to_json()); return 0
     hl = recs.headline()
@@ -274,16 +282,28 @@ def report(run_dir:str, # a run directory holding `results.json`
     rows = _comparison_rows(recs)
     if rows: print('\nPaired over seeds (one-sided sign test; Holm-adjusted over the comparisons of each kind):\n\n' + markdown_table(rows))
     if no_figures: return 0
-    import matplotlib.pyplot as plt  # without a display matplotlib falls back to Agg
-    saved = []
-    fig = plot_metrics(recs, title=str(d)); fig.savefig(d/'metrics.png', dpi=110); plt.close(fig); saved.append('metrics.png')
-    if any(r['pipeline'] in HEADLINE_PIPELINES for r in recs):
-        fig = plot_headline(recs); fig.savefig(d/'headline.png', dpi=110); plt.close(fig); saved.append('headline.png')
-    if any(r['world'] == 'mog' for r in recs):
-        fig = plot_mog_densities(recs, d)
-        if fig is not None: fig.savefig(d/'densities.png', dpi=110); plt.close(fig); saved.append('densities.png')
+    try:
+        with run_lock(d, timeout=0): saved = _save_figures(recs, d)   # not while a study writes into `d` (re-entrant inside one)
+    except RunDirBusy:
+        print(f'aligndistill report: figures not written: {run_dir} is in use by another process; run the report again when it has finished',
+              file=sys.stderr)
+        return 0
     print(f"\nfigures: {', '.join(str(d/s) for s in saved)}")
     return 0
+
+def _save_figures(recs, d):
+    "Save the report's figures into `d`, each atomically (a reader never sees half a PNG); return their names."
+    import matplotlib.pyplot as plt  # without a display matplotlib falls back to Agg
+    def save(fig, name):
+        with atomic_path(d/name) as tmp: fig.savefig(tmp, dpi=110, format='png')
+        plt.close(fig); saved.append(name)
+    saved = []
+    save(plot_metrics(recs, title=str(d)), 'metrics.png')
+    if any(r['pipeline'] in HEADLINE_PIPELINES for r in recs): save(plot_headline(recs), 'headline.png')
+    if any(r['world'] == 'mog' for r in recs):
+        fig = plot_mog_densities(recs, d)
+        if fig is not None: save(fig, 'densities.png')
+    return saved
 
 # %% ../nbs/20_cli.ipynb #80e15c0b
 def plot_mog_densities(records:list,  # records of a mixture run

@@ -10,8 +10,8 @@ __all__ = ['CORE_PIPELINES', 'METRICS', 'log', 'MANIFEST', 'seed_everything', 's
            'RunDirBusy', 'run_lock', 'record_key', 'load_results', 'save_results', 'file_manifest', 'manifest_problem',
            'RunDir']
 
-# %% ../nbs/00_core.ipynb #5ec7a296
-import dataclasses, hashlib, json, logging, math, os, random, shutil, time
+# %% ../nbs/00_core.ipynb #f0dd1bfe
+import dataclasses, hashlib, json, logging, math, numbers, os, random, shutil, time
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')  # before torch loads OpenMP: idle threads sleep instead of spinning
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -96,7 +96,7 @@ def _jsonable(v):
     if isinstance(v, float) and not math.isfinite(v): return str(v)
     return v
 
-# %% ../nbs/00_core.ipynb #0511f8a8
+# %% ../nbs/00_core.ipynb #9ef45270
 @dataclass(frozen=True)
 class Config:
     "Base class of experiment configs: frozen, self-validating, finite, JSON round-trip, dotted overrides, sections, stable `key`."
@@ -106,6 +106,9 @@ class Config:
         for f in dataclasses.fields(self):  # JSON lists become tuples, so configs stay hashable
             v = getattr(self, f.name)
             if isinstance(v, list): object.__setattr__(self, f.name, _tuplify(v))
+            if f.type in (int, float, 'int', 'float') and not isinstance(v, numbers.Real):   # e.g. --set beta=abc (NumPy numbers pass)
+                eg = f', e.g. {f.default!r}' if isinstance(f.default, (int, float)) else ''
+                raise ValueError(f"{type(self).__name__}.{f.name} = {v!r}: a number{eg}")
             bad = [] if isinstance(v, Config) else nonfinite(v, f'{type(self).__name__}.{f.name}')
             if bad: raise ValueError(f"{bad[0]} = {v!r}: a finite number (NaN and infinity are not allowed)")
         self.validate()

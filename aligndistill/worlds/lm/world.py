@@ -91,7 +91,7 @@ def gpu_config(cfg:LmConfig|None=None) -> LmConfig:
 
 SCALES = {'ci': ci_config, 'default': lambda c: c, 'gpu': gpu_config}
 
-# %% ../../../nbs/13_lm_run.ipynb #978b0db2
+# %% ../../../nbs/13_lm_run.ipynb #56c2efc1
 def _gen_seed(seed, tag): return stage_generator(seed, tag).initial_seed()
 
 def _n_params(m): return sum(p.numel() for p in m.parameters())
@@ -187,7 +187,8 @@ class LmWorld:
     def save(self, model, folder:Path): model.save_pretrained(folder, safe_serialization=True)
 
     def load(self, folder:Path):
-        m = AutoModelForCausalLM.from_pretrained(folder, trust_remote_code=False, dtype=torch.float32)
+        m = AutoModelForCausalLM.from_pretrained(folder, local_files_only=True, use_safetensors=True, trust_remote_code=False,
+                                                 dtype=torch.float32)   # a stage folder: local, safetensors, no remote code
         if torch.cuda.is_available(): m = m.cuda()
         return m.eval()
 

@@ -1,0 +1,170 @@
+#!/usr/bin/env python
+"""Speed of every world's stages against this machine's measured matmul peak, and of each new code path against the one it replaced.
+
+    .venv/bin/python tools/bench.py [--repeats 3] [--threads 1] [--quick] [--out results/bench/bench.json]
+
+What it measures (each figure the median of `--repeats` runs; A/B pairs are interleaved, A B A B ..., so that load
+from other processes on a shared machine falls on both sides alike):
+- matmul peak, fp32 and bf16, at SmolLM2-135M's MLP shape: the yardstick for achieved FLOP/s;
+- sampling one token from a 49,152-token softmax, batch 128: `torch.multinomial` (what `generate` uses) against the
+  inverse-CDF `sample_next`;
+- the mixture study (all pipelines and algorithms) with 5 and with 20 seeds: seconds, the 20/5 ratio, and achieved
+  FLOP/s from the records' own FLOP estimates;
+- the synthetic language world at `ci` scale, one seed, DPO + RLOO: seconds per stage, tokens per second and
+  achieved FLOP/s of its training stages (from the records' token counts), against the fp32 peak;
+- unless `--quick`: a SmolLM2-135M-shaped model (random weights): scoring and generation tokens/s in fp32 and bf16,
+  the latter with eager attention.
+The machine's load average is printed and stored next to the figures: timings on a busy machine say little.
+Never used by tests (timings are not assertions); the results chapter shows the stored output."""
+import argparse, json, math, os, statistics, sys, tempfile, time
+from pathlib import Path
+
+os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
+import torch
+
+def median_time(fn, repeats):
+    ts = []
+    for _ in range(repeats):
+        t0 = time.perf_counter(); fn(); ts.append(time.perf_counter() - t0)
+    return statistics.median(ts)
+
+def interleaved(fa, fb, repeats):
+    "Median seconds of `fa` and of `fb`, run alternately."
+    ta, tb = [], []
+    for _ in range(repeats):
+        for f, ts in ((fa, ta), (fb, tb)):
+            t0 = time.perf_counter(); f(); ts.append(time.perf_counter() - t0)
+    return statistics.median(ta), statistics.median(tb)
+
+def matmul_peak(dtype, repeats, m=1024, k=576, n=1536, inner=20):
+    a, b = torch.randn(m, k, dtype=dtype), torch.randn(k, n, dtype=dtype)
+    for _ in range(3): a @ b
+    t = median_time(lambda: [a @ b for _ in range(inner)], repeats) / inner
+    return 2 * m * k * n / t
+
+def sampling(repeats, V=49152, B=128, inner=20):
+    from aligndistill.worlds.lm.train import sample_next
+    logits = torch.randn(B, V)
+    g = torch.Generator().manual_seed(0)
+    mult = lambda: [torch.multinomial(torch.softmax(logits, -1), 1, generator=g) for _ in range(inner)]
+    inv = lambda: [sample_next(logits, 1.0, g) for _ in range(inner)]
+    mult(); inv()
+    tm, ti = interleaved(mult, inv, repeats)
+    return dict(vocab=V, batch=B, multinomial_us=tm / inner * 1e6, inverse_cdf_us=ti / inner * 1e6, speedup=tm / ti)
+
+def study_flops(recs):
+    "Sum over the records of the FLOPs of the stages they ran, each stage counted once per seed."
+    from aligndistill.report import stage_flops
+    seen, total = set(), 0.0
+    for r in recs:
+        st = r.get('cost', {}).get('stages', {})
+        for name in st:
+            key = (r['seed'], name, r['algorithm'] if st[name].get('step') == 'align' or name == 'AK' else '')
+            if key in seen: continue
+            seen.add(key)
+            f = stage_flops(name, st).get('flops', math.nan)
+            if math.isfinite(f): total += f
+    return total
+
+def mog(repeats):
+    from aligndistill.study import STUDY_PIPELINES, run_study
+    from aligndistill.worlds.mog.align import MogWorld
+    out = {}
+    def run(n):
+        with tempfile.TemporaryDirectory() as d:
+            t0 = time.perf_counter()
+            recs = run_study(MogWorld(), list(range(n)), Path(d)/'run', pipelines=STUDY_PIPELINES, progress=False)
+            return time.perf_counter() - t0, recs
+    run(1)  # warm-up
+    t5, t20, recs5 = [], [], None
+    for _ in range(repeats):
+        s, recs5 = run(5); t5.append(s)
+        s, _ = run(20); t20.append(s)
+    out['seconds_5_seeds'], out['seconds_20_seeds'] = statistics.median(t5), statistics.median(t20)
+    out['ratio_20_over_5'] = out['seconds_20_seeds'] / out['seconds_5_seeds']
+    out['flops_5_seeds'] = study_flops(recs5)
+    out['achieved_flops_per_s'] = out['flops_5_seeds'] / out['seconds_5_seeds']
+    return out
+
+def lm_tiny():
+    from aligndistill.core import RunDir
+    from aligndistill.study import run_study
+    from aligndistill.worlds.lm.world import LmConfig, LmWorld, ci_config
+    world = LmWorld(ci_config(LmConfig()))
+    with tempfile.TemporaryDirectory() as d:
+        rd = RunDir(Path(d)/'run')
+        t0 = time.perf_counter()
+        recs = run_study(world, [0], rd, progress=False)
+        total = time.perf_counter() - t0
+    stages = {}
+    for r in recs:
+        for name, st in r['cost']['stages'].items():
+            tok = st.get('train_tokens')
+            stages[name] = dict(seconds=st['seconds'], train_tokens=tok,
+                                tokens_per_s=tok / st['seconds'] if tok else None,
+                                flops_per_s=st['train_flops'] / st['seconds'] if st.get('train_flops') else None)
+    return dict(seconds=total, algorithms=list(world.algorithms), stages=stages)
+
+def smollm2_shapes(repeats):
+    from transformers import LlamaForCausalLM
+    from aligndistill.worlds.lm.train import decode, llama_config
+    out = {}
+    for dt in ('float32', 'bfloat16'):
+        cfg = llama_config('smollm2-135m', 49152, max_positions=256)
+        cfg._attn_implementation = 'eager' if dt == 'bfloat16' else 'sdpa'
+        torch.manual_seed(0)
+        m = LlamaForCausalLM(cfg).eval().to(getattr(torch, dt))
+        ids = torch.randint(3, 49152, (16, 64))
+        with torch.no_grad():
+            m(input_ids=ids[:2])
+            t = median_time(lambda: m(input_ids=ids), repeats)
+            score = ids.numel() / t
+            prompt = torch.tensor([1])
+            g = torch.Generator().manual_seed(0)
+            tg = median_time(lambda: decode(m, prompt, 32, 1.0, 16, eos_id=-1, pad_id=0, generator=g), repeats)
+        out[dt] = dict(params=sum(p.numel() for p in m.parameters()), score_tokens_per_s=score, generate_tokens_per_s=32 * 16 / tg)
+    out['bf16_speedup_score'] = out['bfloat16']['score_tokens_per_s'] / out['float32']['score_tokens_per_s']
+    out['bf16_speedup_generate'] = out['bfloat16']['generate_tokens_per_s'] / out['float32']['generate_tokens_per_s']
+    return out
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--repeats', type=int, default=3)
+    p.add_argument('--threads', type=int, default=1)
+    p.add_argument('--quick', action='store_true', help='skip the SmolLM2-shaped model')
+    p.add_argument('--out', default='results/bench/bench.json')
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    res = dict(threads=a.threads, torch=torch.__version__, cores=os.cpu_count(), load_before=os.getloadavg()[0])
+    res['peak_gflops'] = {dt: matmul_peak(getattr(torch, dt), a.repeats) / 1e9 for dt in ('float32', 'bfloat16')}
+    res['sampling'] = sampling(a.repeats)
+    res['mog'] = mog(a.repeats)
+    res['mog']['fraction_of_fp32_peak'] = res['mog']['achieved_flops_per_s'] / (res['peak_gflops']['float32'] * 1e9)
+    res['lm_tiny'] = lm_tiny()
+    for st in res['lm_tiny']['stages'].values():
+        if st['flops_per_s']: st['fraction_of_fp32_peak'] = st['flops_per_s'] / (res['peak_gflops']['float32'] * 1e9)
+    if not a.quick: res['smollm2_135m_shape'] = smollm2_shapes(a.repeats)
+    res['load_after'] = os.getloadavg()[0]
+    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(a.out).write_text(json.dumps(res, indent=1) + '\n')
+    pk = res['peak_gflops']
+    print(f"threads {a.threads}, load {res['load_before']:.2f} -> {res['load_after']:.2f} on {res['cores']} cores")
+    print(f"matmul peak (1024x576 @ 576x1536): fp32 {pk['float32']:.0f} GFLOP/s, bf16 {pk['bfloat16']:.0f} GFLOP/s")
+    s = res['sampling']
+    print(f"sampling one token, V={s['vocab']}, batch {s['batch']}: multinomial {s['multinomial_us']:.0f} us, inverse CDF {s['inverse_cdf_us']:.0f} us ({s['speedup']:.1f}x)")
+    m = res['mog']
+    print(f"MoG study: 5 seeds {m['seconds_5_seeds']:.1f} s, 20 seeds {m['seconds_20_seeds']:.1f} s (ratio {m['ratio_20_over_5']:.2f}); "
+          f"{m['achieved_flops_per_s'] / 1e9:.2f} GFLOP/s = {100 * m['fraction_of_fp32_peak']:.2f}% of the fp32 peak")
+    l = res['lm_tiny']
+    print(f"LM tiny (ci scale, 1 seed, {'+'.join(l['algorithms'])}): {l['seconds']:.1f} s")
+    for k, st in l['stages'].items():
+        extra = f", {st['tokens_per_s']:.0f} train tokens/s, {100 * st['fraction_of_fp32_peak']:.1f}% of fp32 peak" if st.get('tokens_per_s') else ''
+        print(f"  {k:18s} {st['seconds']:6.1f} s{extra}")
+    if 'smollm2_135m_shape' in res:
+        q = res['smollm2_135m_shape']
+        for dt in ('float32', 'bfloat16'):
+            print(f"SmolLM2-135M shape {dt}: scoring {q[dt]['score_tokens_per_s']:.0f} tok/s, generation {q[dt]['generate_tokens_per_s']:.0f} tok/s")
+        print(f"  bf16 / fp32: scoring {q['bf16_speedup_score']:.2f}x, generation {q['bf16_speedup_generate']:.2f}x")
+    print(f"written to {a.out}")
+
+if __name__ == '__main__': main()
