@@ -87,8 +87,8 @@ def audit_hits(hits:int, n:int, setting:AuditSetting) -> dict:
     return rep
 
 # %% ../nbs/31_audit.ipynb #f2e8ca7f
-def audit_mixture(model,   # a `mog.Mixture` batch: the candidate references, one per seed
-                  cfg,     # the `mog.MogConfig` world that defines p*, the target and the reward
+def audit_mixture(model,   # a `worlds.mog.mixture.Mixture` batch: the candidate references, one per seed
+                  cfg,     # the `worlds.mog.mixture.MogConfig` world that defines p*, the target and the reward
                   setting:AuditSetting|None=None, # the planned alignment; default: `cfg.beta`, gap `cfg.reward_scale`
                  ) -> list:
     "Audit each mixture of a batch as a reference for `cfg`'s target (exact mass by quadrature), one report per mixture."

@@ -29,7 +29,7 @@ COMMANDS = {  # name: (module:function, what it does)
     'lm': ('aligndistill.cli:lm', 'the language-model study (chapters 10–14)'),
     'study': ('aligndistill.cli:study', "any world, a user's own included: --world module:Class (chapter 04)"),
     'report': ('aligndistill.cli:report', "a run directory's headline, tables and figures (chapter 07)"),
-    'audit': ('aligndistill.audit:audit_cli', 'the recall audit: can a reference reach the target before alignment? (chapter 31)'),
+    'audit': ('aligndistill.audit:audit_cli', 'the recall audit: can a reference reach the target before alignment? (chapter 31_audit)'),
 }
 
 def _err(cmd, msg):

@@ -8,8 +8,8 @@ Docs: https://aligndistill.github.io/aligndistill/lm_train.html.md"""
 __all__ = ['SIZES', 'FAST_SAMPLER_VOCAB', 'llama_config', 'make_model', 'TrainConfig', 'trainer_device_args', 'train_lm',
            'sample_next', 'decode', 'generate_ids', 'as_dataset', 'sequence_logprobs', 'lm_metrics']
 
-# %% ../../../nbs/11_lm_train.ipynb #68354d67
-import math, os, tempfile, warnings
+# %% ../../../nbs/11_lm_train.ipynb #4b14274a
+import inspect, math, os, tempfile, warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from ...core import Config, check, seed_everything
 from ...stats import mc_mean_se
 from .data import SyntheticConfig, SyntheticLanguage, SyntheticOracle, make_tokenizer, N_SPECIAL
 
-# %% ../../../nbs/11_lm_train.ipynb #5206dd03
+# %% ../../../nbs/11_lm_train.ipynb #110c25a6
 SIZES = {
     'smollm2-1.7b': dict(hidden_size=2048, intermediate_size=8192, num_hidden_layers=24, num_attention_heads=32, num_key_value_heads=32, rope_theta=130000.),
     'smollm2-360m': dict(hidden_size=960, intermediate_size=2560, num_hidden_layers=32, num_attention_heads=15, num_key_value_heads=5, rope_theta=100000.),
@@ -56,7 +56,7 @@ def make_model(size:str, tok, seed:int=0, max_positions:int=64) -> LlamaForCausa
     g.pad_token_id, g.bos_token_id, g.eos_token_id = tok.pad_token_id, tok.bos_token_id, tok.eos_token_id
     return m
 
-# %% ../../../nbs/11_lm_train.ipynb #b1b1e760
+# %% ../../../nbs/11_lm_train.ipynb #4477f5cd
 @dataclass(frozen=True)
 class TrainConfig(Config):
     "Optimisation settings of one from-scratch training run."
@@ -103,7 +103,7 @@ def train_lm(model,                # a causal LM (trained in place)
     model.eval()
     return model, tr.state.log_history
 
-# %% ../../../nbs/11_lm_train.ipynb #3d2ec16b
+# %% ../../../nbs/11_lm_train.ipynb #c3e5ef2e
 def _fork(device):
     return torch.random.fork_rng(devices=[device] if device.type == 'cuda' else [])
 
@@ -132,16 +132,17 @@ def sample_next(logits:torch.Tensor, # next-token logits `[b, V]`
 def decode(model, prompt:torch.Tensor, b:int, temperature:float, max_new_tokens:int, eos_id:int, pad_id:int,
            generator:torch.Generator|None=None) -> torch.Tensor:
     "`b` ancestral samples continuing `prompt` with the KV cache and `sample_next`; finished rows are padded, `[b, new]`."
+    key = 'cache' if 'cache' in inspect.signature(model.forward).parameters else 'past_key_values'  # renamed in transformers 5.2x
     out = model(input_ids=prompt[None].expand(b, -1), use_cache=True)
-    past, logits = out.past_key_values, out.logits[:, -1]
+    past, logits = getattr(out, key), out.logits[:, -1]
     toks, done = [], torch.zeros(b, dtype=torch.bool, device=prompt.device)
     for _ in range(max_new_tokens):
         nxt = sample_next(logits, temperature, generator)
         nxt = torch.where(done, torch.full_like(nxt, pad_id), nxt)
         toks.append(nxt); done |= nxt == eos_id
         if bool(done.all()): break
-        out = model(input_ids=nxt[:, None], past_key_values=past, use_cache=True)
-        past, logits = out.past_key_values, out.logits[:, -1]
+        out = model(input_ids=nxt[:, None], use_cache=True, **{key: past})
+        past, logits = getattr(out, key), out.logits[:, -1]
     return torch.stack(toks, 1)
 
 @torch.no_grad()
@@ -200,7 +201,7 @@ def sequence_logprobs(model, seqs:list, # token-id lists starting with the promp
         tot.append(lp.sum(1).cpu()); cnt.append(mask[:, 1:].sum(1).double().cpu())
     return torch.cat(tot), torch.cat(cnt)
 
-# %% ../../../nbs/11_lm_train.ipynb #cae380eb
+# %% ../../../nbs/11_lm_train.ipynb #18e39fdd
 def lm_metrics(model, tok, oracle,
                n:int,                 # model samples to score
                heldout:list,          # held-out p* sequences (token ids with `<s>`)

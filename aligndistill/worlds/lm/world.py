@@ -97,7 +97,7 @@ def _gen_seed(seed, tag): return stage_generator(seed, tag).initial_seed()
 def _n_params(m): return sum(p.numel() for p in m.parameters())
 
 class LmWorld:
-    "The language world for `pipeline.run_study`: teacher, sequence-level KD, TRL alignment, metrics."
+    "The language world for `study.run_study`: teacher, sequence-level KD, TRL alignment, metrics."
     batch_seeds, version = False, 1
     reads = dict(teacher=('pstar', 'teacher'), distil=('pstar', 'distil'), align=('pstar', 'align'), evaluate=('pstar', 'eval', 'distil'))
     def __init__(self, cfg:LmConfig|None=None, progress:bool=False):
