@@ -8,7 +8,7 @@ Docs: https://aligndistill.github.io/aligndistill/cli.html.md"""
 __all__ = ['COMMANDS', 'Sets', 'Reruns', 'UsageError', 'main', 'parse_set', 'build_config', 'run_command', 'mog', 'lm', 'study',
            'report', 'plot_mog_densities']
 
-# %% ../nbs/20_cli.ipynb #9cd8b537
+# %% ../nbs/20_cli.ipynb #725a2dad
 import importlib, inspect, json, logging, math, os, sys
 from pathlib import Path
 from typing import Annotated
@@ -20,7 +20,7 @@ from .core import Config, RunDirBusy, atomic_path, check, limit_threads, load_re
 from .study import STUDY_PIPELINES, check_aligner, check_world, import_object, run_study, world_class
 from .report import FLOPS_NOTE, HEADLINE_PIPELINES, Records, markdown_table, compare, plot_headline, plot_metrics
 
-# %% ../nbs/20_cli.ipynb #017bd7be
+# %% ../nbs/20_cli.ipynb #07389336
 class UsageError(ValueError):
     "A mistake in a command's input: reported in one line, exit status 2, nothing written."
 
@@ -64,7 +64,7 @@ def _log_to_stderr(quiet):
         lg.addHandler(h)
     lg.setLevel(logging.WARNING if quiet else logging.INFO)
 
-# %% ../nbs/20_cli.ipynb #f479a6b9
+# %% ../nbs/20_cli.ipynb #ab946861
 def main(argv:list|None=None, # the arguments after the program name (default: `sys.argv[1:]`)
         ) -> int:
     "Run `aligndistill COMMAND ...` and return the exit status: 0 done, 2 bad input (one line), 130 interrupted; a failure inside a run raises."
@@ -92,7 +92,7 @@ def main(argv:list|None=None, # the arguments after the program name (default: `
         if cmd == 'report' or not getattr(e, '_during_run', False): return _err(cmd, e)   # raised before any work: the input's fault
         raise
 
-# %% ../nbs/20_cli.ipynb #a08888d5
+# %% ../nbs/20_cli.ipynb #65decb23
 def _load_config_file(path):
     p = Path(path)
     if not p.is_file(): raise UsageError(f"--config {path}: no such file")
@@ -159,7 +159,7 @@ def run_command(world,          # the world to run (already validated)
             raise
         return report(str(out))
 
-# %% ../nbs/20_cli.ipynb #8af19d0b
+# %% ../nbs/20_cli.ipynb #7b695a27
 Sets = Annotated[str, dict(action='append')]   # a repeatable option
 Reruns = Annotated[str, dict(action='append')]
 
@@ -198,10 +198,20 @@ def lm(preset:Annotated[str, dict(choices=['tiny', 'smollm2'])]='tiny', # the wo
        threads:int=None,     # torch threads (default: $AD_THREADS, else 1; part of every stage's key)
        rerun:Reruns=None,    # a stage to recompute even if stored, repeatable
        quiet:bool=False,     # no progress bar, no stage messages
+       teacher:str=None,     # your own teacher: a local causal-LM folder with its tokenizer (chapter 15; then --reward is required)
+       student:str=None,     # with --teacher: a size (cpu-student, ...), a local model folder, or layers:K of the teacher
+       pstar:str=None,       # with --teacher: the ground truth p*, a model folder (default: the teacher)
+       reward:str=None,      # with --teacher: the reward, a function module:function (completions, completion_ids=...) -> numbers
+       target:str=None,      # with --teacher: the target, module:function (default: reward > target_threshold)
+       prompts:str=None,     # with --teacher: a text file (one prompt per line) or JSONL with "prompt" (default: the BOS token)
       ):
-    "Run K→A, A→K and K→A-with-teacher-reference in the language world; print the report."
-    from aligndistill.worlds.lm.world import LmConfig, LmWorld, PRESETS, SCALES
+    "Run K→A, A→K and K→A-with-teacher-reference in the language world (a preset, or your own models with --teacher); print the report."
     seed_list = _seed_list(seeds, seed_start)
+    given = dict(teacher=teacher, student=student, pstar=pstar, reward=reward, target=target, prompts=prompts)
+    if teacher is not None: return _lm_given(given, seed_list, out, config, set, show_config, algorithms, threads, rerun, quiet)
+    extra = [k for k, v in given.items() if v is not None]
+    if extra: raise UsageError(f"--{extra[0]} needs --teacher PATH (your own models); without it the preset {preset!r} is run")
+    from aligndistill.worlds.lm.world import LmConfig, LmWorld, PRESETS, SCALES
     try:
         cfg = LmConfig(preset=preset, world_model=world_model, **PRESETS.get(preset, {}))
         if algorithms: cfg = cfg.replace(algorithms=tuple(a.strip() for a in algorithms.split(',') if a.strip()))
@@ -212,6 +222,22 @@ def lm(preset:Annotated[str, dict(choices=['tiny', 'smollm2'])]='tiny', # the wo
     import datasets, transformers
     datasets.disable_progress_bars(); transformers.utils.logging.disable_progress_bar()   # one bar: the study's stages
     try: world = LmWorld(cfg)
+    except ValueError as e: raise UsageError(e) from None
+    return run_command(world, seed_list, out_dir, show_config, quiet, threads, rerun)
+
+def _lm_given(given, seed_list, out, config, sets, show_config, algorithms, threads, rerun, quiet):
+    "`aligndistill lm --teacher ...`: the `GivenLmWorld` of chapter 15, every input checked (the reward on teacher samples) before anything is written."
+    if given['reward'] is None: raise UsageError('--reward module:function is required with --teacher (e.g. --reward my_reward:score)')
+    import datasets, transformers
+    datasets.disable_progress_bars(); transformers.utils.logging.disable_progress_bar(); transformers.utils.logging.set_verbosity_error()
+    from aligndistill.worlds.lm.given import GivenLmConfig, GivenLmWorld
+    kw = {k: v for k, v in given.items() if v is not None}
+    if algorithms: kw['algorithms'] = tuple(a.strip() for a in algorithms.split(',') if a.strip())
+    try: cfg = GivenLmConfig(**kw)
+    except ValueError as e: raise UsageError(e) from None
+    cfg = build_config(cfg, config, sets)
+    out_dir = None if show_config else _check_out(out)
+    try: world = GivenLmWorld(cfg)
     except ValueError as e: raise UsageError(e) from None
     return run_command(world, seed_list, out_dir, show_config, quiet, threads, rerun)
 
@@ -251,7 +277,7 @@ def study(world:str=None,     # the world: 'module:Class' (the current directory
     out_dir = None if show_config else _check_out(out)
     return run_command(w, seed_list, out_dir, show_config, quiet, threads, rerun, pipes, tuple(als))
 
-# %% ../nbs/20_cli.ipynb #ab4c9c88
+# %% ../nbs/20_cli.ipynb #1e0b5ca7
 def _comparison_rows(records):
     rows = []
     for a, b in (('AK', 'KA'), ('KA_teacher_ref', 'KA')):
@@ -305,7 +331,7 @@ def _save_figures(recs, d):
         if fig is not None: save(fig, 'densities.png')
     return saved
 
-# %% ../nbs/20_cli.ipynb #80e15c0b
+# %% ../nbs/20_cli.ipynb #d718cfa5
 def plot_mog_densities(records:list,  # records of a mixture run
                        run_dir:str|Path, # the run directory the records' model paths are relative to
                        seed:int|None=None, # which seed to draw (default: the smallest)
