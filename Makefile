@@ -35,7 +35,7 @@ sync-check: install
 	  git status --short -- nbs aligndistill; exit 1; fi
 
 test: install sync-check
-	$(PY) -m pytest tests -v -rA --durations=15
+	$(PY) -m pytest tests -v -rA --durations=15 -n 2 --dist loadgroup
 
 run: install
 	$(BIN)/aligndistill mog --seeds 5 --target 0 --out runs/mog

@@ -3,6 +3,11 @@ stands in for the site build; README.md must carry the text of nbs/index.ipynb."
 import json, re, subprocess, sys
 from pathlib import Path
 
+import pytest
+
+# `_proc/` and `_docs/` are shared: these tests run in one xdist worker, one after the other
+pytestmark = pytest.mark.xdist_group("docs")
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 

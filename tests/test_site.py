@@ -6,6 +6,9 @@ import os, subprocess
 from pathlib import Path
 import pytest
 
+# `_proc/` and `_docs/` are shared: these tests run in one xdist worker, one after the other
+pytestmark = pytest.mark.xdist_group("docs")
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path(os.environ.get('CHROMIUM', '/usr/bin/chromium'))
 
