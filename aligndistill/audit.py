@@ -156,18 +156,9 @@ def score_hits(target,              # f(completions, completion_ids=..., **kw) -
 
 def load_lm(path:str, # a local folder with a causal LM (config.json) and its tokenizer
            ):
-    "The model and tokenizer in `path` (local files only, safetensors only, no remote code)."
-    from pathlib import Path
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-    from aligndistill.worlds.lm.data import pretrained_args
-    check(Path(path, 'config.json').is_file(), 'model', path, 'a local folder holding a causal LM (config.json, weights, tokenizer)')
-    kw = pretrained_args(path, 'model')   # local files only, no remote code; pickled weights are refused
-    try:
-        tok = AutoTokenizer.from_pretrained(path, **kw)
-        model = AutoModelForCausalLM.from_pretrained(path, use_safetensors=True, dtype=torch.float32, **kw)
-    except (OSError, ValueError, KeyError) as e:
-        raise ValueError(f"model = {path!r}: cannot load a causal LM with its tokenizer ({' '.join(str(e).split())[:200]})") from None
-    return model.eval(), tok
+    "The model and tokenizer in `path` (local files only, safetensors only, no remote code): the one loader of a user's folder, `worlds.lm.given.load_given_lm`."
+    from aligndistill.worlds.lm.given import load_given_lm
+    return load_given_lm(path, 'model')
 
 def audit_lm(model, tok,          # the reference (a causal LM) and its tokenizer
              target,              # the target function (see `score_hits`)
