@@ -47,7 +47,7 @@ def markdown_table(rows:list,          # dicts (or lists, with `columns`)
     return '\n'.join(lines)
 
 # %% ../nbs/07_report.ipynb #218133a7
-WORLD_ORDER = ('categorical', 'mog', 'lm-tiny', 'lm-smollm2')  # built-in worlds first in tables; others follow by name
+WORLD_ORDER = ('categorical', 'mog', 'lm-tiny', 'lm-smollm2-135m', 'lm-smollm2')  # built-in worlds first in tables; others follow by name
 PIPELINE_ORDER = ('teacher', 'student', 'KA', 'AK', 'KA_teacher_ref', 'teacher_aligned')
 
 def _cfg_key(cfg): return hashlib.sha256(json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:8]
