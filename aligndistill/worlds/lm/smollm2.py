@@ -40,7 +40,7 @@ def smollm2_prompts(cache:str|Path|None=None) -> str:
     return str(p)
 
 # %% ../../../nbs/16_lm_smollm2.ipynb #7d778f91
-SMOLLM2_STUDY = dict(student='cpu-student', chat=True, reward='aligndistill.worlds.lm.smollm2:cites_research', kd_tau=0.7, n_kd=1024,
+SMOLLM2_STUDY = dict(student='cpu-student', chat=True, reward='aligndistill.worlds.lm.smollm2:cites_research', kd_tau=0.7, n_kd=768,
                      student_train=TrainConfig(epochs=3, lr=3e-3, batch_size=64),
                      align=AlignConfig(beta=0.1, lr=5e-4, steps=24, batch_size=16, num_generations=4, max_new_tokens=32,
                                        dpo_rounds=2, dpo_pool=256, dpo_pairs=256, dpo_epochs=2.),
