@@ -10,7 +10,7 @@ __all__ = ['DEV_SEEDS', 'HELDOUT_SEEDS', 'C_EDGES', 'M_EDGES', 'VERDICTS', 'CONT
            'binned_success', 'plot_regime_map', 'confusion', 'confusion_table', 'direct_student', 'dose_student',
            'record_controls']
 
-# %% ../nbs/32_heldout.ipynb #5fcb9418
+# %% ../nbs/32_heldout.ipynb #78a2e703
 import math, tempfile
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from .audit import audit_mixture, audit_mixture_alignment
 from .worlds.mog.mixture import MogConfig
 from .worlds.mog.align import MOG_ALGORITHMS, MogWorld
 
-# %% ../nbs/32_heldout.ipynb #f7c204a8
+# %% ../nbs/32_heldout.ipynb #07449242
 DEV_SEEDS = tuple(range(40))              # the seeds the defaults were tuned on (chapters 02-04)
 HELDOUT_SEEDS = tuple(range(1000, 1010))  # the evaluation seeds
 
@@ -39,7 +39,7 @@ def random_means(world_seed:int, # which geometry
         if all(math.dist(p, q) >= min_dist for q in pts): pts.append(p)
     return tuple(tuple(p) for p in pts)
 
-# %% ../nbs/32_heldout.ipynb #99914b3b
+# %% ../nbs/32_heldout.ipynb #a457688f
 def heldout_worlds() -> dict:
     "The evaluation worlds of the protocol: name -> `MogConfig` (every field not named keeps its default)."
     d = MogConfig()
@@ -56,7 +56,7 @@ def heldout_worlds() -> dict:
     for c in w.values(): c.validate()
     return w
 
-# %% ../nbs/32_heldout.ipynb #2fc01bf5
+# %% ../nbs/32_heldout.ipynb #37ce16c7
 def _audit_summary(model, cfg) -> dict:
     "What the protocol records about one reference batch before alignment: both audits' figures and verdicts, per seed."
     v1 = audit_mixture(model, cfg)
@@ -94,7 +94,7 @@ def record_heldout(out_dir:str|Path,  # where `<world>/results.json` go
         out[name] = save_results(Path(out_dir)/name, recs)
     return out
 
-# %% ../nbs/32_heldout.ipynb #06d5ea54
+# %% ../nbs/32_heldout.ipynb #7180b0cd
 def heldout_rows(records:list, # records of `record_heldout` (any number of worlds)
                  threshold:float=0.5, # success: target precision >= this
                 ) -> list:
@@ -115,7 +115,7 @@ def heldout_rows(records:list, # records of `record_heldout` (any number of worl
                          trapped=sa['tilt_ceiling'] < threshold))
     return rows
 
-# %% ../nbs/32_heldout.ipynb #3b4891c8
+# %% ../nbs/32_heldout.ipynb #cd96a7e7
 def world_table(rows:list, algorithms:tuple=MOG_ALGORITHMS) -> list:
     "Per held-out world: the median tilt ceiling of the student, the smallest of the teacher, and each order's successes per aligner (k/n [exact 95% interval])."
     out = []
@@ -132,7 +132,7 @@ def world_table(rows:list, algorithms:tuple=MOG_ALGORITHMS) -> list:
         out.append(row)
     return out
 
-# %% ../nbs/32_heldout.ipynb #fabf18b8
+# %% ../nbs/32_heldout.ipynb #c4b8b89c
 def _median(xs):
     xs = sorted(xs); n = len(xs)
     return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
@@ -173,12 +173,12 @@ def test_hypotheses(rows:list, algorithms:tuple=MOG_ALGORITHMS, alpha:float=0.05
     out['H5'] = dict(worlds=h5, holds=all(ak > ka for v in h5.values() for ak, ka in v.values()))
     return out
 
-# %% ../nbs/32_heldout.ipynb #0c866d2e
+# %% ../nbs/32_heldout.ipynb #9ff1333f
 import matplotlib.pyplot as plt
 
 from .theory import aligned_target_mass, hit_probability
 
-# %% ../nbs/32_heldout.ipynb #0c53f5fb
+# %% ../nbs/32_heldout.ipynb #3fb374ae
 C_EDGES = (0., 1e-3, 1e-2, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0 + 1e-12)   # bins of the student's tilt ceiling
 M_EDGES = (0., 1e-10, 1e-5, 1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1.0)      # bins of the student's target mass
 
@@ -226,7 +226,7 @@ def plot_regime_map(rows:list, algorithms:tuple=MOG_ALGORITHMS):
     plt.close(fig)
     return fig
 
-# %% ../nbs/32_heldout.ipynb #fb2ac2e8
+# %% ../nbs/32_heldout.ipynb #5537a90a
 VERDICTS = ('fails', 'uncertain', 'reachable')
 
 def confusion(rows:list, audit:str='v2') -> dict:
@@ -247,7 +247,7 @@ def confusion_table(rows:list, algorithms:tuple=MOG_ALGORITHMS, audits:tuple=('v
                             'agreement': f"{c['agree']}/{c['n']} = {c['rate']:.2f} [{c['ci'][0]:.2f}, {c['ci'][1]:.2f}]" if v == 'fails' else ''})
     return out
 
-# %% ../nbs/32_heldout.ipynb #85f7b396
+# %% ../nbs/32_heldout.ipynb #ce37b159
 CONTROL_WORLDS = ('dev-fresh', 'target5', 'ring', 'geom1', 'equal', 'teacher4', 'b10', 'student2')
 DOSES = (0., 0.001, 0.003, 0.01, 0.03, 0.05)
 
