@@ -241,10 +241,14 @@ def audit_run(run_dir:str,           # a run directory of any world (`aligndisti
             beta = find_beta(r['config'])
             if r['world'] == 'mog' and stored:
                 from aligndistill.worlds.mog.mixture import MogConfig
-                from aligndistill.worlds.mog.align import MogWorld
+                from aligndistill.worlds.mog.align import MOG_ALGORITHMS, MogWorld
                 cfg = MogConfig.from_dict(r['config'])
                 s = AuditSetting(**{**dict(beta=cfg.beta, reward_gap=cfg.reward_scale), **(setting or {})})
-                rep = audit_mixture(MogWorld(cfg).load(folder)[[r['model']['index']]], cfg, s)[0]
+                ref = MogWorld(cfg).load(folder)[[r['model']['index']]]
+                rep = audit_mixture(ref, cfg, s)[0]
+                run_algs = sorted({x['algorithm'] for x in recs if x['algorithm'] in MOG_ALGORITHMS})
+                rep['by_algorithm'] = {a: {k: v[k] for k in ('status', 'verdict', 'on_policy_draws')}
+                                       for a in run_algs for v in audit_mixture_alignment(ref, cfg.replace(beta=s.beta), a, s.desired_precision)}
             elif r['world'] == 'lm-tiny' and stored:
                 from aligndistill.worlds.lm.world import LmConfig, LmWorld
                 from aligndistill.worlds.lm.train import generate_ids
@@ -274,6 +278,7 @@ def audit_table(rows:list) -> str:
         out.append({'reference': r.get('pipeline', 'model'), 'seed': r.get('seed', '-'),
                     'pi_ref(T) [interval]': f"{e['ref_mass']:.3g} [{lo['ref_mass']:.3g}, {hi['ref_mass']:.3g}]",
                     'P(hit) per run': e['hit_run'], 'reachable precision': e['reachable_precision'], 'verdict': r['status'],
+                    'per aligner (exact optimum, own draws)': ', '.join(f"{a}: {v['status']}" for a, v in r.get('by_algorithm', {}).items()) or '-',
                     'recorded target precision (K→A / A→K)': oc})
     return markdown_table(out)
 
