@@ -6,7 +6,7 @@ Docs: https://aligndistill.github.io/aligndistill/heldout.html.md"""
 
 # %% auto #0
 __all__ = ['DEV_SEEDS', 'HELDOUT_SEEDS', 'C_EDGES', 'M_EDGES', 'VERDICTS', 'CONTROL_WORLDS', 'DOSES', 'ring_means',
-           'random_means', 'heldout_worlds', 'record_heldout', 'heldout_rows', 'world_table', 'test_hypotheses',
+           'random_means', 'heldout_worlds', 'record_heldout', 'heldout_rows', 'world_table', 'check_hypotheses',
            'binned_success', 'plot_regime_map', 'confusion', 'confusion_table', 'direct_student', 'dose_student',
            'record_controls']
 
@@ -132,12 +132,12 @@ def world_table(rows:list, algorithms:tuple=MOG_ALGORITHMS) -> list:
         out.append(row)
     return out
 
-# %% ../nbs/32_heldout.ipynb #c4b8b89c
+# %% ../nbs/32_heldout.ipynb #6603a91f
 def _median(xs):
     xs = sorted(xs); n = len(xs)
     return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
 
-def test_hypotheses(rows:list, algorithms:tuple=MOG_ALGORITHMS, alpha:float=0.05) -> dict:
+def check_hypotheses(rows:list, algorithms:tuple=MOG_ALGORITHMS, alpha:float=0.05) -> dict:
     "The protocol's hypotheses H1-H5 on held-out rows: each with its counts, p-value (Holm-adjusted for H1-H3) and whether it holds."
     out, tests = {}, []
     for a in algorithms:
