@@ -8,7 +8,7 @@ Docs: https://aligndistill.github.io/aligndistill/heldout.html.md"""
 __all__ = ['DEV_SEEDS', 'HELDOUT_SEEDS', 'C_EDGES', 'M_EDGES', 'VERDICTS', 'CONTROL_WORLDS', 'DOSES', 'ring_means',
            'random_means', 'heldout_worlds', 'record_heldout', 'heldout_rows', 'world_table', 'check_hypotheses',
            'binned_success', 'plot_regime_map', 'confusion', 'confusion_table', 'direct_student', 'dose_student',
-           'record_controls']
+           'record_controls', 'family_optimum', 'record_family']
 
 # %% ../nbs/32_heldout.ipynb #78a2e703
 import math, tempfile
@@ -297,4 +297,40 @@ def record_controls(out_dir:str|Path, # where `direct/` and `dose-<q>/` go
     for q in doses:
         out[f'dose-{q:g}'] = save_results(Path(out_dir)/f'dose-{q:g}', _aligned_records(dose_student(teacher, cfg, list(seeds), q), cfg, list(seeds),
                                                                                        'student', 'KA', heldout='dev-fresh', dose=q))
+    return out
+
+# %% ../nbs/32_heldout.ipynb #e0f20ed9
+def family_optimum(ref,           # a `Mixture` batch: the references, and the starting policies
+                   cfg:MogConfig, # the world (reward, beta, PPO's learning rate and number of updates)
+                   steps:int|None=None, lr:float|None=None, lim:float=3., n:int=121):
+    "PPO's objective maximised by exact gradient ascent over the reference's own mixture family, from the reference: the aligned mixture batch."
+    from aligndistill.theory import kl_categorical
+    from aligndistill.worlds.mog.mixture import density_grid, oracle_reward
+    steps = cfg.ppo_steps * cfg.ppo_epochs if steps is None else steps
+    G, la = density_grid(lim, n)
+    R, Gs = oracle_reward(cfg)(G), G[None].expand(ref.S, -1, -1)
+    pol = ref.clone()
+    opt = torch.optim.Adam(list(pol.parameters()), lr=cfg.ppo_lr if lr is None else lr)
+    with torch.no_grad(): lref = torch.log_softmax(ref.log_prob(Gs) + la, -1)
+    for _ in range(steps):
+        lq = torch.log_softmax(pol.log_prob(Gs) + la, -1)
+        J = (lq.exp() * R).sum(-1) - cfg.beta * kl_categorical(lq, lref)
+        opt.zero_grad(); (-J.sum()).backward(); opt.step()
+    return pol.requires_grad_(False)
+
+def record_family(path:str|Path, seeds:list=HELDOUT_SEEDS) -> dict:
+    "The tilt ceiling and the family optimum's target mass of every held-out, direct and dose student, written to `path` (JSON)."
+    from aligndistill.core import write_json
+    from aligndistill.worlds.mog.mixture import grid_target_mass, mog_distil, mog_teacher
+    W, seeds, out = heldout_worlds(), list(seeds), {}
+    def masses(model, cfg):
+        a = audit_mixture(model, cfg)
+        return [dict(tilt=r['exact_optimum_precision'], family=f) for r, f in zip(a, grid_target_mass(family_optimum(model, cfg), cfg).tolist())]
+    for name, cfg in W.items():
+        teacher = mog_teacher(cfg, seeds)
+        out[name] = dict(zip(map(str, seeds), masses(mog_distil(teacher, cfg, seeds), cfg)))
+        if name in CONTROL_WORLDS: out[f'direct/{name}'] = dict(zip(map(str, seeds), masses(direct_student(cfg, seeds), cfg)))
+        if name == 'dev-fresh':
+            for q in DOSES: out[f'dose-{q:g}'] = dict(zip(map(str, seeds), masses(dose_student(teacher, cfg, seeds, q), cfg)))
+    write_json(path, out)
     return out
