@@ -127,14 +127,44 @@ def smollm2_shapes(repeats):
     out['bf16_speedup_generate'] = out['bfloat16']['generate_tokens_per_s'] / out['float32']['generate_tokens_per_s']
     return out
 
+def large_vocab_training(repeats, n=128, batch=64):
+    "`train_lm` on a 2.4M-parameter student over SmolLM2's 49,152 tokens: `SFTTrainer` (the previous path) against `transformers.Trainer`."
+    import aligndistill.worlds.lm.train as T
+    from aligndistill.worlds.lm.data import make_tokenizer
+    tok = make_tokenizer(8)   # only its special ids are read; the model's vocabulary is SmolLM2's size
+    g = torch.Generator().manual_seed(0)
+    seqs = [[1] + torch.randint(3, 49152, (int(torch.randint(40, 64, (1,), generator=g)),), generator=g).tolist() + [2] for _ in range(n)]
+    data = T.as_dataset(seqs)
+    def run(threshold):
+        def f():
+            T.PLAIN_CE_VOCAB = threshold
+            torch.manual_seed(0)
+            m = T.LlamaForCausalLM(T.llama_config('cpu-student', 49152, 0, 1, 2, 128))
+            T.train_lm(m, tok, data, T.TrainConfig(epochs=1, batch_size=batch, lr=3e-3), seed=0)
+        return f
+    default = T.PLAIN_CE_VOCAB
+    try: t_sft, t_plain = interleaved(run(10**9), run(default), repeats)
+    finally: T.PLAIN_CE_VOCAB = default
+    steps = math.ceil(n / batch)
+    return dict(vocab=49152, params=2410224, sequences=n, steps=steps, sft_seconds_per_step=t_sft / steps, trainer_seconds_per_step=t_plain / steps,
+                speedup=t_sft / t_plain, load_before=os.getloadavg()[0])
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--repeats', type=int, default=3)
     p.add_argument('--threads', type=int, default=1)
     p.add_argument('--quick', action='store_true', help='skip the SmolLM2-shaped model')
     p.add_argument('--out', default='results/bench/bench.json')
+    p.add_argument('--only', choices=['large_vocab_training'], help='measure this section only and update it in --out')
     a = p.parse_args()
     torch.set_num_threads(a.threads)
+    if a.only:
+        old = json.loads(Path(a.out).read_text()) if Path(a.out).exists() else {}
+        old[a.only] = r = dict(large_vocab_training(a.repeats), threads=a.threads, load_after=os.getloadavg()[0])
+        Path(a.out).write_text(json.dumps(old, indent=1) + '\n')
+        print(f"train_lm, 2.4M-parameter student, V=49152, {r['sequences']} sequences: SFTTrainer {r['sft_seconds_per_step']:.1f} s/step, "
+              f"transformers.Trainer {r['trainer_seconds_per_step']:.1f} s/step ({r['speedup']:.2f}x); load {r['load_before']:.1f} -> {r['load_after']:.1f}")
+        return
     res = dict(threads=a.threads, torch=torch.__version__, cores=os.cpu_count(), load_before=os.getloadavg()[0])
     res['peak_gflops'] = {dt: matmul_peak(getattr(torch, dt), a.repeats) / 1e9 for dt in ('float32', 'bfloat16')}
     res['sampling'] = sampling(a.repeats)

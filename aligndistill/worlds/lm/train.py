@@ -109,7 +109,7 @@ def train_lm(model,                # a causal LM (trained in place)
                    lr_scheduler_type='warmup_stable_decay', warmup_steps=int(cfg.warmup_ratio * n_steps),
                    lr_scheduler_kwargs=dict(num_decay_steps=int(cfg.decay_ratio * n_steps)),
                    seed=seed, data_seed=seed, **trainer_device_args(progress))
-        if model.config.vocab_size >= PLAIN_CE_VOCAB:   # SFTTrainer's per-token entropy and accuracy metrics cost 3.7x the step here
+        if model.config.vocab_size >= PLAIN_CE_VOCAB:   # SFTTrainer's per-token entropy and accuracy metrics cost ~4x the step here (tools/bench.py)
             tr = Trainer(model=model, args=TrainingArguments(remove_unused_columns=False, **opt), train_dataset=data,
                          data_collator=pad_collate(tok.pad_token_id if tok.pad_token_id is not None else 0))
         else:
