@@ -1,0 +1,36 @@
+#!/usr/bin/env python
+"""Record the held-out runs of the language world (chapter 33_heldout_lm).
+
+    python tools/heldout_lm.py run WORK [--seeds 3000-3009] [--worlds 1,2,3]   # run and audit, seed by seed (resumable)
+    python tools/heldout_lm.py collect WORK OUT                                 # every finished seed -> OUT/world<W>/results.json
+
+`run` keeps one run directory per (world seed, seed) under WORK, so two processes can share the work by taking
+different --seeds ranges. Set AD_THREADS (default 1)."""
+import sys, time
+from aligndistill.core import limit_threads
+from aligndistill.heldout_lm import LM_HELDOUT_SEEDS, LM_HELDOUT_WORLDS, collect_heldout_lm, run_heldout_lm
+
+def _opt(args, name, parse, default):
+    if name not in args: return default
+    i = args.index(name); v = args[i + 1]; del args[i:i + 2]
+    return parse(v)
+
+def _range(v):
+    a, _, b = v.partition('-')
+    return tuple(range(int(a), int(b or a) + 1))
+
+if __name__ == '__main__':
+    args = sys.argv[1:]
+    if not args or args[0] not in ('run', 'collect'): sys.exit(__doc__)
+    mode, args = args[0], args[1:]
+    seeds = _opt(args, '--seeds', _range, LM_HELDOUT_SEEDS)
+    worlds = _opt(args, '--worlds', lambda v: tuple(int(x) for x in v.split(',')), LM_HELDOUT_WORLDS)
+    t0 = time.perf_counter()
+    if mode == 'run' and len(args) == 1:
+        limit_threads()
+        done = run_heldout_lm(args[0], worlds, seeds, progress=True)
+        print(f'{len(done)} runs in {time.perf_counter() - t0:.0f} s')
+    elif mode == 'collect' and len(args) == 2:
+        recs = collect_heldout_lm(*args)
+        print(', '.join(f'{k}: {len(v)} records' for k, v in recs.items()) or 'no finished runs')
+    else: sys.exit(__doc__)
