@@ -376,6 +376,11 @@ class RunDir:
         parts = [p for p in name.split('/') if not p.startswith('seed') and p != 'eval']
         return any(r == 'all' or r == name or (parts and r in (parts[0], '/'.join(parts))) for r in self.rerun)
 
+    def needs(self, name:str, cfg:Config|dict) -> bool:
+        "Whether `stage(name, cfg, ...)` would compute: nothing trustworthy is stored, or a rerun of it was asked for and not done yet."
+        p = self.stage_path(name, cfg)
+        return not p.exists() or manifest_problem(p) is not None or (self._forced(name) and name not in self._redone)
+
     @contextmanager
     def lock(self):
         "Hold this directory's lock for a whole run (refused at once if another process holds it); stale temporary folders are removed."

@@ -6,8 +6,8 @@ Docs: https://aligndistill.github.io/aligndistill/heldout_lm.html.md"""
 
 # %% auto #0
 __all__ = ['LM_DEV_WORLD_SEEDS', 'LM_DEV_SEED_LIMIT', 'LM_HELDOUT_WORLDS', 'LM_HELDOUT_SEEDS', 'LM_HELDOUT_ALGORITHMS',
-           'LM_HELDOUT_PIPELINES', 'AUDIT_FIELDS', 'heldout_lm_config', 'run_heldout_lm', 'collect_heldout_lm',
-           'lm_heldout_rows', 'check_lm_hypotheses']
+           'LM_HELDOUT_PIPELINES', 'LM_ABLATIONS', 'LM_ABLATION_PIPELINES', 'AUDIT_FIELDS', 'heldout_lm_config',
+           'run_heldout_lm', 'collect_heldout_lm', 'lm_heldout_rows', 'check_lm_hypotheses', 'check_lm_ablations']
 
 # %% ../nbs/33_heldout_lm.ipynb #68a1c84c
 from pathlib import Path
@@ -25,14 +25,17 @@ LM_HELDOUT_WORLDS = (1, 2, 3)                 # fresh p*: world seeds no chapter
 LM_HELDOUT_SEEDS = tuple(range(3000, 3010))   # fresh experiment seeds
 LM_HELDOUT_ALGORITHMS = ('dpo', 'rloo', 'grpo')
 LM_HELDOUT_PIPELINES = ('KA', 'AK', 'KA_teacher_ref', 'teacher_aligned')
+LM_ABLATIONS = ('grpo_noscale', 'grpo_klreward', 'rloo_norm')   # the addendum's aligners (chapter 12's `RL_VARIANTS`)
+LM_ABLATION_PIPELINES = ('KA', 'KA_teacher_ref')
 
 def heldout_lm_config(world_seed:int,          # which synthetic p* (`SyntheticConfig.seed`)
                       base:LmConfig|None=None, # every other setting (default: `LmConfig()`, the recorded study's scale)
+                      algorithms:tuple=LM_HELDOUT_ALGORITHMS,
                      ) -> LmConfig:
-    "The held-out language world: `base` with p*'s parameters drawn from `world_seed`, and the three aligners."
+    "The held-out language world: `base` with p*'s parameters drawn from `world_seed`, and the protocol's aligners."
     base = base or LmConfig()
     check(base.preset == 'tiny', 'heldout_lm_config base.preset', base.preset, "'tiny' (the synthetic world has world seeds)")
-    return base.replace(world=base.world.replace(seed=world_seed), algorithms=LM_HELDOUT_ALGORITHMS)
+    return base.replace(world=base.world.replace(seed=world_seed), algorithms=tuple(algorithms))
 
 # %% ../nbs/33_heldout_lm.ipynb #de29907c
 AUDIT_FIELDS = ('status', 'hits', 'n', 'verdict')
@@ -49,25 +52,31 @@ def run_heldout_lm(work_dir:str|Path,               # run directories `w<W>-s<S>
                    world_seeds:tuple=LM_HELDOUT_WORLDS,
                    seeds:tuple=LM_HELDOUT_SEEDS,
                    base:LmConfig|None=None,           # every other setting (default: `LmConfig()`)
+                   algorithms:tuple=LM_HELDOUT_ALGORITHMS, # or `LM_ABLATIONS` (the addendum)
+                   pipelines:tuple=LM_HELDOUT_PIPELINES,   # or `LM_ABLATION_PIPELINES`
                    progress:bool=False) -> list:
     "Run and audit every (seed, world seed), seed-major; returns the run directories (stored stages are reused)."
     done = []
     for s in seeds:
         for w in world_seeds:
             rd = Path(work_dir)/f'w{w}-s{s}'
-            run_study(LmWorld(heldout_lm_config(w, base)), [s], rd, pipelines=LM_HELDOUT_PIPELINES, progress=progress)
+            run_study(LmWorld(heldout_lm_config(w, base, algorithms)), [s], rd, pipelines=pipelines, progress=progress)
             _audits(rd); done.append(rd)
     return done
 
 def collect_heldout_lm(work_dir:str|Path, # where `run_heldout_lm` ran
                        out_dir:str|Path,  # `world<W>/results.json` go here
                       ) -> dict:
-    "Gather every finished, audited run of `work_dir` into compact records per world; returns world name -> records."
+    "Gather every finished, audited run of `work_dir` into compact records per world (one per pipeline, aligner and seed); returns world name -> records."
     by = {}
     for rd in sorted(Path(work_dir).glob('w*-s*')):
         if not ((rd/'results.json').exists() and (rd/'audit.json').exists()): continue   # unfinished: left out
-        audits = read_json(rd/'audit.json')
-        for r in load_results(rd):
+        audits, seen = read_json(rd/'audit.json'), {}
+        for r in load_results(rd):   # the teacher and student appear once per study run in this folder (the first kept), from the same stages
+            k = (r['pipeline'], r['algorithm'], r['seed'])
+            if k in seen:
+                check(seen[k] == r['metrics'], 'collect_heldout_lm', f'{rd.name}: {k}', 'the same metrics in every record of one stage'); continue
+            seen[k] = r['metrics']
             name = f"world{r['config']['world']['seed']}"
             r.pop('model', None); r['heldout'] = name
             a = audits.get(f"{r['pipeline']}/{r['seed']}")
@@ -81,14 +90,14 @@ def lm_heldout_rows(records:list,         # records of `collect_heldout_lm` (any
                    ) -> list:
     "One row per (world, seed, aligner): each model's target precision, each pipeline's success, the audits' verdicts."
     by = {(r['heldout'], r['pipeline'], r['algorithm'], r['seed']): r for r in records}
-    tp = lambda w, p, a, s: by[(w, p, a, s)]['metrics']['target_precision']
+    tp = lambda w, p, a, s: by[(w, p, a, s)]['metrics']['target_precision'] if (w, p, a, s) in by else None
     rows = []
     for (w, p, a, s) in sorted(k for k in by if k[1] == 'KA'):
         row = dict(world=w, seed=s, algorithm=a, teacher=tp(w, 'teacher', 'none', s), student=tp(w, 'student', 'none', s),
                    KA=tp(w, 'KA', a, s), AK=tp(w, 'AK', a, s), KA_teacher_ref=tp(w, 'KA_teacher_ref', a, s),
                    teacher_aligned=tp(w, 'teacher_aligned', a, s),
                    audit_student=by[(w, 'student', 'none', s)]['audit']['status'], audit_teacher=by[(w, 'teacher', 'none', s)]['audit']['status'])
-        row.update({f'{k}_ok': row[k] >= threshold for k in ('KA', 'AK', 'KA_teacher_ref', 'teacher_aligned')})
+        row.update({f'{k}_ok': None if row[k] is None else row[k] >= threshold for k in ('KA', 'AK', 'KA_teacher_ref', 'teacher_aligned')})
         rows.append(row)
     return rows
 
@@ -100,6 +109,7 @@ def _mcnemar(x, y):
 def check_lm_hypotheses(rows:list, alpha:float=0.05) -> dict:
     "The protocol's claims P, H1-H4 (Holm over the ten tests), A1 and A2 on held-out rows: counts, p-values, whether each holds."
     out, tests = {}, []
+    rows = [r for r in rows if r['algorithm'] in LM_HELDOUT_ALGORITHMS]   # the addendum's aligners are tested by `check_lm_ablations`
     seeds = {(r['world'], r['seed']): r for r in rows}
     below = sum(r['student'] < r['teacher'] for r in seeds.values())
     out['P'] = dict(n=len(seeds), student_below_teacher=below, holds=below == len(seeds))
@@ -135,4 +145,20 @@ def check_lm_hypotheses(rows:list, alpha:float=0.05) -> dict:
         if not ra: continue
         agree = sum((r['audit_student'] == 'fails' and not r['KA_ok']) or (r['audit_student'] == 'reachable' and r['KA_ok']) for r in ra)
         out[f'A2[{a}]'] = dict(n=len(ra), agree=agree, rate=(agree / len(ra), *clopper_pearson(agree, len(ra))), holds=agree >= 0.9 * len(ra))
+    return out
+
+def check_lm_ablations(rows:list, alpha:float=0.05) -> dict:
+    "The addendum's claims M1-M3 on held-out rows of the ablation aligners (Holm over the three), with K→A's own rates for reference."
+    out = {}
+    of = lambda a: [r for r in rows if r['algorithm'] == a]
+    if of('grpo_noscale'):
+        r1 = of('grpo_noscale')
+        out['M1'] = dict(n=len(r1), ka_teacher_ref=sum(r['KA_teacher_ref_ok'] for r in r1), ka=sum(r['KA_ok'] for r in r1),
+                         **_mcnemar([r['KA_teacher_ref_ok'] for r in r1], [r['KA_ok'] for r in r1]))
+    for m, a in (('M2', 'grpo_klreward'), ('M3', 'rloo_norm')):
+        ra = of(a)
+        if not ra: continue
+        k = sum(r['KA_teacher_ref_ok'] for r in ra)
+        out[m] = dict(n=len(ra), ka_teacher_ref=k, ka=sum(r['KA_ok'] for r in ra), p=binom_tail(k, len(ra), 0.5, upper=False))
+    for k, p in zip(list(out), holm([v['p'] for v in out.values()])): out[k].update(p_holm=p, holds=p < alpha)
     return out

@@ -78,7 +78,7 @@ class Staged:
 
 @runtime_checkable
 class Aligner(Protocol):
-    "What an alignment algorithm implements to run in `run_study` (optional: `version`, `config`, `reads`)."
+    "What an alignment algorithm implements to run in `run_study` (optional: `version`, `config`, `reads`, `align_many`)."
     name: str
     def align(self, world, policy, ref, seeds:list) -> Any: ...  # must not modify `policy` or `ref`
 
@@ -242,24 +242,38 @@ def run_study(world,                 # a `World`
             prefix = '' if world.batch_seeds else f'seed{group[0]}/'
             paths, meta, evals = {}, {}, {}
             load = lambda n: world.load(paths[n]/'model')
-            for name, step, alg, parents in stages:
+            def key_of(name, step, alg, parents, al):
+                return dict(world=world.name, version=wver, seeds=group, stage=name, step=step, algorithm=alg,
+                            aligner=None if al is None else dict(version=code_version(al), config=al.config.to_dict() if getattr(al, 'config', None) else None),
+                            config=step_config(world, step, al), parents=[paths[p].name for p in parents], numerics=num)
+            ready = {}   # stage name -> (output, seconds): computed by an aligner's `align_many` together with an earlier stage
+            for i, (name, step, alg, parents) in enumerate(stages):
                 bar.set_postfix_str(prefix + name)
                 al = algs.get(alg) if step == 'align' else None
-                key = dict(world=world.name, version=wver, seeds=group, stage=name, step=step, algorithm=alg,
-                           aligner=None if al is None else dict(version=code_version(al), config=al.config.to_dict() if getattr(al, 'config', None) else None),
-                           config=step_config(world, step, al), parents=[paths[p].name for p in parents], numerics=num)
-                def compute(tmp, step=step, alg=alg, parents=parents, al=al):
-                    t0 = time.perf_counter()
-                    if step == 'teacher': model = world.fit_teacher(list(group))
-                    elif step == 'distil': model = world.distil(load(parents[0]), list(group))
-                    elif al is not None: model = al.align(world, load(parents[0]), load(parents[1]), list(group))
-                    else: model = world.align(load(parents[0]), load(parents[1]), alg, list(group))
-                    secs = time.perf_counter() - t0
+                key = key_of(name, step, alg, parents, al)
+                def compute(tmp, i=i, name=name, step=step, alg=alg, parents=parents, al=al):
+                    t0, together = time.perf_counter(), 1
+                    if name in ready: model, secs, together = ready.pop(name)
+                    else:
+                        if step == 'teacher': model = world.fit_teacher(list(group))
+                        elif step == 'distil': model = world.distil(load(parents[0]), list(group))
+                        elif callable(getattr(al, 'align_many', None)):   # this stage and the later ones of its aligner that are ready and missing
+                            todo = [(name, parents)] + [(n, par) for n, st, a, par in stages[i + 1:] if st == 'align' and a == alg
+                                                       and all(p in paths for p in par) and rd.needs(prefix + n, key_of(n, st, a, par, al))]
+                            outs = al.align_many(world, [(load(p[0]), load(p[1])) for _, p in todo], list(group))
+                            check(len(outs) == len(todo), f'{type(al).__name__}.align_many', len(outs), f'one output per job ({len(todo)})')
+                            together = len(todo)
+                            per = (time.perf_counter() - t0) / together
+                            ready.update({n: (o, per, together) for (n, _), o in zip(todo[1:], outs[1:])})
+                            model = outs[0]
+                        elif al is not None: model = al.align(world, load(parents[0]), load(parents[1]), list(group))
+                        else: model = world.align(load(parents[0]), load(parents[1]), alg, list(group))
+                        secs = (time.perf_counter() - t0) / together
                     cost = model.cost if isinstance(model, Staged) else _cost(world, step, model, al)
                     model = model.model if isinstance(model, Staged) else model
                     (Path(tmp)/'model').mkdir()
                     world.save(model, Path(tmp)/'model')
-                    write_json(Path(tmp)/'stage.json', dict(seconds=secs, batch_size=len(group), cost=cost))
+                    write_json(Path(tmp)/'stage.json', dict(seconds=secs, batch_size=len(group), cost=cost, **({'aligned_together': together} if together > 1 else {})))
                 paths[name] = rd.stage(prefix + name, key, compute, kind='dir')
                 meta[name] = read_json(paths[name]/'stage.json')
                 bar.update(1)

@@ -12,6 +12,10 @@ from other processes on a shared machine falls on both sides alike):
   FLOP/s from the records' own FLOP estimates;
 - the synthetic language world at `ci` scale, one seed, DPO + RLOO: seconds per stage, tokens per second and
   achieved FLOP/s of its training stages (from the records' token counts), against the fp32 peak;
+- `--only grouped_alignment`: the mixture study with 5 and 20 seeds, the aligners' `align_many` (one batch for the
+  alignments of one algorithm) against one alignment per stage, the code path it replaced;
+- `--only large_vocab_training`: `train_lm` at a 49,152-token vocabulary, TRL's `SFTTrainer` against
+  `transformers.Trainer`;
 - unless `--quick`: a SmolLM2-135M-shaped model (random weights): scoring and generation tokens/s in fp32 and bf16,
   the latter with eager attention.
 The machine's load average is printed and stored next to the figures: timings on a busy machine say little.
@@ -149,19 +153,46 @@ def large_vocab_training(repeats, n=128, batch=64):
     return dict(vocab=49152, params=2410224, sequences=n, steps=steps, sft_seconds_per_step=t_sft / steps, trainer_seconds_per_step=t_plain / steps,
                 speedup=t_sft / t_plain, load_before=os.getloadavg()[0])
 
+def grouped_alignment(repeats):
+    "The mixture study, 5 and 20 seeds, with the aligners' `align_many` (one batch per algorithm) against one alignment per stage."
+    from aligndistill.study import STUDY_PIPELINES, run_study
+    from aligndistill.worlds.mog.align import MogAligner, MogWorld
+    def run(n, grouped):
+        def f():
+            saved = MogAligner.align_many
+            if not grouped: del MogAligner.align_many
+            try:
+                with tempfile.TemporaryDirectory() as d: run_study(MogWorld(), list(range(n)), Path(d)/'run', pipelines=STUDY_PIPELINES, progress=False)
+            finally: MogAligner.align_many = saved
+        return f
+    run(1, True)()  # warm-up
+    out = dict(load_before=os.getloadavg()[0])
+    for n in (5, 20):
+        t_sep, t_grp = interleaved(run(n, False), run(n, True), repeats)
+        out[f'seconds_{n}_seeds_separate'], out[f'seconds_{n}_seeds_grouped'], out[f'speedup_{n}_seeds'] = t_sep, t_grp, t_sep / t_grp
+    out['ratio_20_over_5_grouped'] = out['seconds_20_seeds_grouped'] / out['seconds_5_seeds_grouped']
+    return out
+
+ONLY = {'large_vocab_training': large_vocab_training, 'grouped_alignment': grouped_alignment}
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--repeats', type=int, default=3)
     p.add_argument('--threads', type=int, default=1)
     p.add_argument('--quick', action='store_true', help='skip the SmolLM2-shaped model')
     p.add_argument('--out', default='results/bench/bench.json')
-    p.add_argument('--only', choices=['large_vocab_training'], help='measure this section only and update it in --out')
+    p.add_argument('--only', choices=sorted(ONLY), help='measure this section only and update it in --out')
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     if a.only:
         old = json.loads(Path(a.out).read_text()) if Path(a.out).exists() else {}
-        old[a.only] = r = dict(large_vocab_training(a.repeats), threads=a.threads, load_after=os.getloadavg()[0])
+        old[a.only] = r = dict(ONLY[a.only](a.repeats), threads=a.threads, load_after=os.getloadavg()[0])
         Path(a.out).write_text(json.dumps(old, indent=1) + '\n')
+        if a.only == 'grouped_alignment':
+            print(f"MoG study, aligners' align_many against one alignment per stage: 5 seeds {r['seconds_5_seeds_separate']:.1f} -> {r['seconds_5_seeds_grouped']:.1f} s "
+                  f"({r['speedup_5_seeds']:.2f}x), 20 seeds {r['seconds_20_seeds_separate']:.1f} -> {r['seconds_20_seeds_grouped']:.1f} s ({r['speedup_20_seeds']:.2f}x); "
+                  f"20/5 grouped {r['ratio_20_over_5_grouped']:.2f}; load {r['load_before']:.1f} -> {r['load_after']:.1f}")
+            return
         print(f"train_lm, 2.4M-parameter student, V=49152, {r['sequences']} sequences: SFTTrainer {r['sft_seconds_per_step']:.1f} s/step, "
               f"transformers.Trainer {r['trainer_seconds_per_step']:.1f} s/step ({r['speedup']:.2f}x); load {r['load_before']:.1f} -> {r['load_after']:.1f}")
         return

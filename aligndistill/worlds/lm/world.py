@@ -24,7 +24,7 @@ from ...core import stage_generator
 from ...theory import hit_probability
 from .data import SyntheticConfig, SyntheticLanguage, SyntheticOracle, make_tokenizer, N_SPECIAL, smollm2_world_model, TextWorldConfig, load_text_oracle
 from .train import TrainConfig, make_model, train_lm, generate_ids, as_dataset, lm_metrics
-from .align import AlignConfig, ALIGNERS, align_lm
+from .align import AlignConfig, LM_ALGORITHMS, align_lm
 
 # %% ../../../nbs/13_lm_run.ipynb #913a4f50
 @dataclass(frozen=True)
@@ -52,8 +52,8 @@ class LmConfig(Config):
     def validate(self):
         check(self.preset in PRESETS, 'LmConfig.preset', self.preset, f'one of {tuple(PRESETS)}')
         check(0 < self.kd_tau <= 2, 'LmConfig.kd_tau', self.kd_tau, 'a temperature in (0, 2]')
-        bad = [a for a in self.algorithms if a not in ALIGNERS]
-        check(len(self.algorithms) > 0 and not bad, 'LmConfig.algorithms', self.algorithms, f'names from {ALIGNERS}')
+        bad = [a for a in self.algorithms if a not in LM_ALGORITHMS]
+        check(len(self.algorithms) > 0 and not bad, 'LmConfig.algorithms', self.algorithms, f'names from {LM_ALGORITHMS}')
         check(self.align.max_new_tokens >= self.world.max_len + 1 or self.preset != 'tiny', 'LmConfig.align.max_new_tokens',
               self.align.max_new_tokens, f'at least world.max_len + 1 = {self.world.max_len + 1}')
 
