@@ -430,6 +430,7 @@ class GivenLmWorld:
         def put(k, x):
             m, se = mc_mean_se(torch.as_tensor(x, dtype=torch.float64).flatten())
             out[k], out[k + '_se'] = m.item(), se.item()
+        model = self.inference(model)   # cast once (a no-op in its own dtype): the sampling and the scoring below reuse it
         comps = self.sample(model, c.n_eval, _gen_seed(s, 'eval'))
         sc = self.oracle.score([x for _, x in comps])
         put('reward', sc['reward']); put('target_precision', sc['hit'])
