@@ -6,8 +6,9 @@ Docs: https://aligndistill.github.io/aligndistill/heldout_lm.html.md"""
 
 # %% auto #0
 __all__ = ['LM_DEV_WORLD_SEEDS', 'LM_DEV_SEED_LIMIT', 'LM_HELDOUT_WORLDS', 'LM_HELDOUT_SEEDS', 'LM_HELDOUT_ALGORITHMS',
-           'LM_HELDOUT_PIPELINES', 'LM_ABLATIONS', 'LM_ABLATION_PIPELINES', 'AUDIT_FIELDS', 'heldout_lm_config',
-           'run_heldout_lm', 'collect_heldout_lm', 'lm_heldout_rows', 'check_lm_hypotheses', 'check_lm_ablations']
+           'LM_HELDOUT_PIPELINES', 'LM_ABLATIONS', 'LM_ABLATION_PIPELINES', 'LM_OFFLINE', 'ADDENDA', 'AUDIT_FIELDS',
+           'heldout_lm_config', 'run_heldout_lm', 'collect_heldout_lm', 'lm_heldout_rows', 'check_lm_hypotheses',
+           'check_lm_ablations', 'check_lm_offline']
 
 # %% ../nbs/33_heldout_lm.ipynb #68a1c84c
 from pathlib import Path
@@ -27,6 +28,8 @@ LM_HELDOUT_ALGORITHMS = ('dpo', 'rloo', 'grpo')
 LM_HELDOUT_PIPELINES = ('KA', 'AK', 'KA_teacher_ref', 'teacher_aligned')
 LM_ABLATIONS = ('grpo_noscale', 'grpo_klreward', 'rloo_norm')   # the addendum's aligners (chapter 12's `RL_VARIANTS`)
 LM_ABLATION_PIPELINES = ('KA', 'KA_teacher_ref')
+LM_OFFLINE = ('dpo_off', 'dpo_off_bt')                          # the second addendum's aligners: offline DPO on p* pairs
+ADDENDA = {'ablations': (LM_ABLATIONS, LM_ABLATION_PIPELINES), 'offline': (LM_OFFLINE, LM_HELDOUT_PIPELINES)}
 
 def heldout_lm_config(world_seed:int,          # which synthetic p* (`SyntheticConfig.seed`)
                       base:LmConfig|None=None, # every other setting (default: `LmConfig()`, the recorded study's scale)
@@ -160,5 +163,18 @@ def check_lm_ablations(rows:list, alpha:float=0.05) -> dict:
         if not ra: continue
         k = sum(r['KA_teacher_ref_ok'] for r in ra)
         out[m] = dict(n=len(ra), ka_teacher_ref=k, ka=sum(r['KA_ok'] for r in ra), p=binom_tail(k, len(ra), 0.5, upper=False))
+    for k, p in zip(list(out), holm([v['p'] for v in out.values()])): out[k].update(p_holm=p, holds=p < alpha)
+    return out
+
+def check_lm_offline(rows:list, alpha:float=0.05) -> dict:
+    "The second addendum's claims O1-O3 on held-out rows (Holm over the three): offline DPO's orders, and against on-policy DPO."
+    by = {(r['world'], r['seed'], r['algorithm']): r for r in rows}
+    keys = sorted({(w, s) for w, s, a in by if a == 'dpo_off'})
+    pair = lambda a, k1, b, k2: [(by[(w, s, a)][k1], by[(w, s, b)][k2]) for w, s in keys if (w, s, a) in by and (w, s, b) in by]
+    out = {}
+    for name, (a, k1, b, k2) in dict(O1=('dpo_off', 'AK_ok', 'dpo_off', 'KA_ok'), O2=('dpo_off', 'KA_ok', 'dpo', 'KA_ok'),
+                                     O3=('dpo_off', 'KA_ok', 'dpo_off_bt', 'KA_ok')).items():
+        xy = pair(a, k1, b, k2)
+        if xy: out[name] = dict(n=len(xy), x=sum(x for x, _ in xy), y=sum(y for _, y in xy), **_mcnemar([x for x, _ in xy], [y for _, y in xy]))
     for k, p in zip(list(out), holm([v['p'] for v in out.values()])): out[k].update(p_holm=p, holds=p < alpha)
     return out

@@ -1,16 +1,14 @@
 #!/usr/bin/env python
 """Record the held-out runs of the language world (chapter 33_heldout_lm).
 
-    python tools/heldout_lm.py run WORK [--seeds 3000-3009] [--worlds 1,2,3] [--ablations]   # run and audit, seed by seed (resumable)
+    python tools/heldout_lm.py run WORK [--seeds 3000-3009] [--worlds 1,2,3] [--addendum ablations|offline]   # run and audit, seed by seed (resumable)
     python tools/heldout_lm.py collect WORK OUT                                 # every finished seed -> OUT/world<W>/results.json
 
 `run` keeps one run directory per (world seed, seed) under WORK, so two processes can share the work by taking
-different --seeds ranges; `--ablations` adds the addendum's aligners (K→A and K→A with the teacher as reference) to
-finished main runs. Set AD_THREADS (default 1)."""
+different --seeds ranges; `--addendum NAME` adds an addendum's aligners and pipelines (`ADDENDA`) to finished main runs. Set AD_THREADS (default 1)."""
 import sys, time
 from aligndistill.core import limit_threads
-from aligndistill.heldout_lm import (LM_ABLATION_PIPELINES, LM_ABLATIONS, LM_HELDOUT_SEEDS, LM_HELDOUT_WORLDS, collect_heldout_lm,
-                                    run_heldout_lm)
+from aligndistill.heldout_lm import ADDENDA, LM_HELDOUT_SEEDS, LM_HELDOUT_WORLDS, collect_heldout_lm, run_heldout_lm
 
 def _opt(args, name, parse, default):
     if name not in args: return default
@@ -27,12 +25,12 @@ if __name__ == '__main__':
     mode, args = args[0], args[1:]
     seeds = _opt(args, '--seeds', _range, LM_HELDOUT_SEEDS)
     worlds = _opt(args, '--worlds', lambda v: tuple(int(x) for x in v.split(',')), LM_HELDOUT_WORLDS)
-    abl = '--ablations' in args
-    if abl: args.remove('--ablations')
+    add = _opt(args, '--addendum', str, None)
+    if add is not None and add not in ADDENDA: sys.exit(f'--addendum {add!r}: one of {sorted(ADDENDA)}')
     t0 = time.perf_counter()
     if mode == 'run' and len(args) == 1:
         limit_threads()
-        extra = dict(algorithms=LM_ABLATIONS, pipelines=LM_ABLATION_PIPELINES) if abl else {}
+        extra = dict(zip(('algorithms', 'pipelines'), ADDENDA[add])) if add else {}
         done = run_heldout_lm(args[0], worlds, seeds, progress=True, **extra)
         print(f'{len(done)} runs in {time.perf_counter() - t0:.0f} s')
     elif mode == 'collect' and len(args) == 2:

@@ -24,7 +24,7 @@ from ...core import stage_generator
 from ...theory import hit_probability
 from .data import SyntheticConfig, SyntheticLanguage, SyntheticOracle, make_tokenizer, N_SPECIAL, smollm2_world_model, TextWorldConfig, load_text_oracle
 from .train import TrainConfig, make_model, train_lm, generate_ids, as_dataset, lm_metrics
-from .align import AlignConfig, LM_ALGORITHMS, align_lm
+from .align import AlignConfig, LM_ALGORITHMS, OFFLINE_DPO, align_lm
 
 # %% ../../../nbs/13_lm_run.ipynb #913a4f50
 @dataclass(frozen=True)
@@ -158,14 +158,21 @@ class LmWorld:
         student.cost.update(kd_target_share=hits, gen_tokens=sum(map(len, comps)))
         return student
 
+    def offline_pairs_data(self, seed:int) -> list:
+        "Offline DPO's data for `seed`: `dpo_rounds × dpo_pool` p* completions, the same for every pipeline of the seed."
+        n = self.config.align.dpo_rounds * self.config.align.dpo_pool
+        if self.text_world: return self._pstar(n, _gen_seed(seed, 'dpo-off') % 2**31)
+        return [q[1:] for q in self._seqs(*self.lang.sample(n, stage_generator(seed, 'dpo-off')))]   # drop the prompt token
+
     def align(self, policy, ref, algorithm:str, seeds:list):
         "Align a copy of `policy` with `algorithm`, KL to `ref` (neither is modified)."
         (s,) = seeds
+        off = self.offline_pairs_data(s) if algorithm in OFFLINE_DPO else None
         model, info = align_lm(policy, ref, algorithm, self.oracle, self.tok, self.config.align, _gen_seed(s, f'align-{algorithm}') % 2**31,
-                               progress=self.progress, prompt_ids=self.prompt_ids)
+                               progress=self.progress, prompt_ids=self.prompt_ids, offline=off)
         a = self.config.align
-        draws = a.dpo_rounds * a.dpo_pool if algorithm == 'dpo' else a.steps * a.batch_size
-        return Staged(model, dict(params=_n_params(model), onpolicy_samples=draws, **info))
+        draws = 0 if off is not None else a.dpo_rounds * a.dpo_pool if algorithm == 'dpo' else a.steps * a.batch_size
+        return Staged(model, dict(params=_n_params(model), onpolicy_samples=draws, **({'pstar_samples': len(off)} if off is not None else {}), **info))
 
     def evaluate(self, model, seeds:list) -> list:
         "The paper's metrics (with standard errors) for one seed."
