@@ -13,7 +13,7 @@ __all__ = ['LM_DEV_WORLD_SEEDS', 'LM_DEV_SEED_LIMIT', 'LM_HELDOUT_WORLDS', 'LM_H
 # %% ../nbs/33_heldout_lm.ipynb #68a1c84c
 from pathlib import Path
 
-from .core import atomic_path, check, load_results, read_json, save_results, write_json
+from .core import check, load_results, read_json, save_results, write_json
 from .study import run_study
 from .audit import audit_run
 from .stats import binom_tail, clopper_pearson, holm
@@ -48,7 +48,7 @@ def _audits(rd:Path) -> dict:
     p = rd/'audit.json'
     if not p.exists():
         rows = audit_run(str(rd))
-        with atomic_path(p) as tmp: write_json(tmp, {f"{r['pipeline']}/{r['seed']}": {k: r[k] for k in AUDIT_FIELDS} for r in rows})
+        write_json(p, {f"{r['pipeline']}/{r['seed']}": {k: r[k] for k in AUDIT_FIELDS} for r in rows})   # atomic
     return read_json(p)
 
 def run_heldout_lm(work_dir:str|Path,               # run directories `w<W>-s<S>` go here

@@ -12,8 +12,11 @@ from aligndistill.heldout_lm import ADDENDA, LM_HELDOUT_SEEDS, LM_HELDOUT_WORLDS
 
 def _opt(args, name, parse, default):
     if name not in args: return default
-    i = args.index(name); v = args[i + 1]; del args[i:i + 2]
-    return parse(v)
+    i = args.index(name)
+    if i + 1 >= len(args): sys.exit(f'{name} needs a value (see --help)')
+    v = args[i + 1]; del args[i:i + 2]
+    try: return parse(v)
+    except ValueError: sys.exit(f'{name} {v!r}: write it as in the usage, e.g. --seeds 3000-3004 or --worlds 1,2')
 
 def _range(v):
     a, _, b = v.partition('-')

@@ -21,6 +21,7 @@ from transformers import PrinterCallback
 from trl import DPOConfig, DPOTrainer, GRPOConfig, GRPOTrainer, RLOOConfig, RLOOTrainer
 
 from ...core import Config, check
+from ...theory import shaped_reward
 from .train import generate_ids, sequence_logprobs, trainer_device_args
 
 # %% ../../../nbs/12_lm_align.ipynb #50cfafff
@@ -159,7 +160,7 @@ def kl_shaped_reward(reward_fn,           # a TRL reward function
         return tot - base
     def kl_shaped(prompts=None, completions=None, completion_ids=None, **kw):
         r = torch.as_tensor(reward_fn(prompts=prompts, completions=completions, completion_ids=completion_ids, **kw), dtype=torch.float64)
-        return (r - beta * (logp(policy, completion_ids) - logp(ref, completion_ids))).tolist()
+        return shaped_reward(r, logp(policy, completion_ids), logp(ref, completion_ids), beta).tolist()   # the theory chapter's shaped reward
     return kl_shaped
 
 def rl_trainer(kind:str,    # a key of `RL_VARIANTS`: 'rloo', 'grpo' or an ablation
