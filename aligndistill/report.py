@@ -453,8 +453,12 @@ def headline_table(records:list, # results records (any worlds)
 def plot_headline(records:list, # results records (a column per world)
                   metrics:tuple=('target_precision', 'recall'), # a row each
                   pipelines:tuple=HEADLINE_PIPELINES, # a bar each
+                  success:dict|None=None, # metric → threshold: that row's bars are the share of seeds reaching it (default: target precision ≥ ½)
                  ):
-    "Bars (mean, 95% CI) and a dot per seed: a column per world, a row per metric, a group per algorithm. Returns the figure."
+    """Bars and a dot per seed: a column per world, a row per metric, a group per algorithm. Returns the figure.
+    A metric in `success` is drawn as the share of seeds that reached its threshold, with the exact (Clopper–Pearson) 95% interval:
+    a per-seed metric that is either near 0 or near 1 has no honest mean ± t-interval. Other metrics: mean with its 95% t-interval."""
+    success = {'target_precision': FAIL_BELOW} if success is None else success
     g = group_records([r for r in records if r['pipeline'] in pipelines and r['algorithm'] != 'none'])
     worlds = sorted(dict.fromkeys(k[0] for k in g), key=_world_order)
     fig, axs = plt.subplots(len(metrics), len(worlds), figsize=(4.2 * len(worlds), 2.6 * len(metrics)), squeeze=False)
@@ -467,12 +471,19 @@ def plot_headline(records:list, # results records (a column per world)
                 for x0, a in enumerate(algs):
                     ys = [r['metrics'][m] for key, rs in g.items() if key[0] == w and key[2] == p and key[3] == a for r in rs]
                     if not ys: continue
-                    s, x = mean_ci(ys), x0 + (k - (len(pipelines) - 1) / 2) * width
-                    ax.bar(x, s['mean'], width, yerr=0 if math.isnan(s['hi']) else s['hi'] - s['mean'], capsize=2,
+                    x = x0 + (k - (len(pipelines) - 1) / 2) * width
+                    if m in success:
+                        s = success_rate(ys, success[m]); y, err = s['rate'], [[s['rate'] - s['lo']], [s['hi'] - s['rate']]]
+                    else:
+                        s = mean_ci(ys); y, err = s['mean'], 0 if math.isnan(s['hi']) else s['hi'] - s['mean']
+                    ax.bar(x, y, width, yerr=err, capsize=2,
                            color=PIPELINE_COLORS.get(p), alpha=0.75, label=PIPELINE_LABELS.get(p, p) if x0 == 0 else None)
                     ax.plot([x] * len(ys), ys, 'k.', ms=3)
             ax.set_xticks(range(len(algs))); ax.set_xticklabels(algs, fontsize=8); ax.axhline(0, color='k', lw=0.5)
-            ax.set_title(f'{w}: {metric_label(m)}', fontsize=9)
+            if m in success:
+                ax.axhline(success[m], color='k', lw=0.5, ls=':')
+                ax.set_ylim(0, 1.05); ax.set_title(f"{w}: seeds with {m.replace('_', ' ')} ≥ {success[m]:g}", fontsize=9)
+            else: ax.set_title(f'{w}: {metric_label(m)}', fontsize=9)
     axs[0][-1].legend(fontsize=7, loc='center left', bbox_to_anchor=(1.02, 0.5))
     fig.tight_layout()
     return fig
