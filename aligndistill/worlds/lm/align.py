@@ -22,7 +22,7 @@ from trl import DPOConfig, DPOTrainer, GRPOConfig, GRPOTrainer, RLOOConfig, RLOO
 
 from ...core import Config, check
 from ...theory import shaped_reward
-from .train import generate_ids, sequence_logprobs, trainer_device_args
+from .train import completion_logprobs, generate_ids, sequence_logprobs, trainer_device_args
 
 # %% ../../../nbs/12_lm_align.ipynb #50cfafff
 ALIGNERS = ('dpo', 'rloo', 'grpo')
@@ -153,11 +153,9 @@ def kl_shaped_reward(reward_fn,           # a TRL reward function
     prompt = list(prompt_ids)
     def logp(m, comps):
         was = m.training
-        with torch.no_grad():
-            tot = sequence_logprobs(m, [prompt + list(c) for c in comps], pad_id=pad_id)[0]
-            base = sequence_logprobs(m, [prompt], pad_id=pad_id)[0] if len(prompt) > 1 else 0.   # the prompt's own tokens do not count
+        tot = completion_logprobs(m, [(prompt, c) for c in comps], pad_id=pad_id)[0]   # the prompt conditions, is not scored
         m.train(was)
-        return tot - base
+        return tot
     def kl_shaped(prompts=None, completions=None, completion_ids=None, **kw):
         r = torch.as_tensor(reward_fn(prompts=prompts, completions=completions, completion_ids=completion_ids, **kw), dtype=torch.float64)
         return shaped_reward(r, logp(policy, completion_ids), logp(ref, completion_ids), beta).tolist()   # the theory chapter's shaped reward

@@ -6,8 +6,8 @@ Docs: https://aligndistill.github.io/aligndistill/lm_your_models.html.md"""
 
 # %% auto #0
 __all__ = ['INFER_DTYPES', 'BF16_FROM_PARAMS', 'load_given_lm', 'check_same_tokenizer', 'weights_digest', 'keep_layers',
-           'reward_values', 'GivenOracle', 'load_function', 'load_prompts', 'completion_logprobs', 'given_rl_trainer',
-           'GivenLmConfig', 'GivenLmWorld']
+           'reward_values', 'GivenOracle', 'load_function', 'load_prompts', 'given_rl_trainer', 'GivenLmConfig',
+           'GivenLmWorld']
 
 # %% ../../../nbs/15_lm_your_models.ipynb #5bdd898d
 import copy, hashlib, inspect, json, math, tempfile, warnings
@@ -24,7 +24,7 @@ from ...stats import mc_mean_se
 from ...study import Staged, register_world
 from ...audit import AuditSetting, audit_hits, load_target, _fn_name, _hit_value
 from .data import pretrained_args
-from .train import SIZES, TrainConfig, as_dataset, generate_ids, make_model, train_lm
+from .train import SIZES, TrainConfig, as_dataset, completion_logprobs, generate_ids, make_model, train_lm
 from .align import ALIGNERS, AlignConfig, dpo_pairs, dpo_trainer, reference_folder, _rl_args
 
 # %% ../../../nbs/15_lm_your_models.ipynb #d5d03713
@@ -165,26 +165,6 @@ def load_prompts(path:str, # '' (the BOS token), a text file with one prompt per
     empty = next((t for t, i in zip(texts, ids) if not i), None)
     check(empty is None, 'prompts', str(path), f'prompts that encode to at least one token ({empty!r} encodes to none)')
     return ids
-
-# %% ../../../nbs/15_lm_your_models.ipynb #939d2b54
-@torch.no_grad()
-def completion_logprobs(model, pairs:list, # (prompt ids, completion ids) pairs
-                        batch_size:int=256, pad_id:int=0) -> tuple:
-    "Total log-probability of each completion given its prompt and its token count (float64 tensors)."
-    model.eval()
-    tot, cnt, dev = [], [], model.device
-    for i in range(0, len(pairs), batch_size):
-        chunk = pairs[i:i + batch_size]
-        T = max(len(p) + len(c) for p, c in chunk)
-        ids = torch.full((len(chunk), T), pad_id, dtype=torch.long)
-        mask, scored = torch.zeros(len(chunk), T, dtype=torch.long), torch.zeros(len(chunk), T, dtype=torch.bool)
-        for j, (p, c) in enumerate(chunk):
-            s = list(p) + list(c)
-            ids[j, :len(s)], mask[j, :len(s)], scored[j, len(p):len(s)] = torch.tensor(s), 1, True
-        logits = model(input_ids=ids.to(dev), attention_mask=mask.to(dev)).logits[:, :-1].float()
-        lp = logits.log_softmax(-1).gather(-1, ids[:, 1:, None].to(dev))[..., 0].double().cpu() * scored[:, 1:]
-        tot.append(lp.sum(1)); cnt.append(scored[:, 1:].sum(1).double())
-    return torch.cat(tot), torch.cat(cnt)
 
 # %% ../../../nbs/15_lm_your_models.ipynb #949d68ea
 def given_rl_trainer(kind:str,   # 'rloo' or 'grpo'

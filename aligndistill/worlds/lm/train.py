@@ -7,7 +7,7 @@ Docs: https://aligndistill.github.io/aligndistill/lm_train.html.md"""
 # %% auto #0
 __all__ = ['SIZES', 'PLAIN_CE_VOCAB', 'FAST_SAMPLER_VOCAB', 'llama_config', 'make_model', 'TrainConfig', 'trainer_device_args',
            'pad_collate', 'train_lm', 'sample_next', 'decode', 'generate_ids', 'as_dataset', 'sequence_logprobs',
-           'lm_metrics']
+           'completion_logprobs', 'lm_metrics']
 
 # %% ../../../nbs/11_lm_train.ipynb #fd96022c
 import inspect, math, os, tempfile, warnings
@@ -215,6 +215,25 @@ def sequence_logprobs(model, seqs:list, # token-id lists starting with the promp
         logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1].double()
         lp = logits.log_softmax(-1).gather(-1, ids[:, 1:, None])[..., 0] * mask[:, 1:]
         tot.append(lp.sum(1).cpu()); cnt.append(mask[:, 1:].sum(1).double().cpu())
+    return torch.cat(tot), torch.cat(cnt)
+
+@torch.no_grad()
+def completion_logprobs(model, pairs:list, # (prompt ids, completion ids) pairs
+                        batch_size:int=256, pad_id:int=0) -> tuple:
+    "Total log-probability of each completion given its prompt and its token count (float64 tensors)."
+    model.eval()
+    tot, cnt, dev = [], [], model.device
+    for i in range(0, len(pairs), batch_size):
+        chunk = pairs[i:i + batch_size]
+        T = max(len(p) + len(c) for p, c in chunk)
+        ids = torch.full((len(chunk), T), pad_id, dtype=torch.long)
+        mask, scored = torch.zeros(len(chunk), T, dtype=torch.long), torch.zeros(len(chunk), T, dtype=torch.bool)
+        for j, (p, c) in enumerate(chunk):
+            s = list(p) + list(c)
+            ids[j, :len(s)], mask[j, :len(s)], scored[j, len(p):len(s)] = torch.tensor(s), 1, True
+        logits = model(input_ids=ids.to(dev), attention_mask=mask.to(dev)).logits[:, :-1].float()
+        lp = logits.log_softmax(-1).gather(-1, ids[:, 1:, None].to(dev))[..., 0].double().cpu() * scored[:, 1:]
+        tot.append(lp.sum(1)); cnt.append(scored[:, 1:].sum(1).double())
     return torch.cat(tot), torch.cat(cnt)
 
 # %% ../../../nbs/11_lm_train.ipynb #fecb7f1a
