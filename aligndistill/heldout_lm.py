@@ -7,16 +7,21 @@ Docs: https://aligndistill.github.io/aligndistill/heldout_lm.html.md"""
 # %% auto #0
 __all__ = ['LM_DEV_WORLD_SEEDS', 'LM_DEV_SEED_LIMIT', 'LM_HELDOUT_WORLDS', 'LM_HELDOUT_SEEDS', 'LM_HELDOUT_ALGORITHMS',
            'LM_HELDOUT_PIPELINES', 'LM_ABLATIONS', 'LM_ABLATION_PIPELINES', 'LM_OFFLINE', 'ADDENDA', 'AUDIT_FIELDS',
-           'heldout_lm_config', 'run_heldout_lm', 'collect_heldout_lm', 'lm_heldout_rows', 'check_lm_hypotheses',
-           'check_lm_ablations', 'check_lm_offline']
+           'LM_M_EDGES', 'LM_ZERO_AT', 'heldout_lm_config', 'run_heldout_lm', 'collect_heldout_lm', 'on_policy_draws',
+           'lm_heldout_rows', 'check_lm_hypotheses', 'check_lm_ablations', 'check_lm_offline', 'plot_lm_regime_map']
 
 # %% ../nbs/33_heldout_lm.ipynb #68a1c84c
 from pathlib import Path
 
+import matplotlib.pyplot as plt
+import torch
+
 from .core import check, load_results, read_json, save_results, write_json
 from .study import run_study
 from .audit import audit_run
-from .stats import binom_tail, clopper_pearson, holm
+from .stats import binom_tail, clopper_pearson, holm, success_rate
+from .theory import aligned_target_mass, hit_probability
+from .worlds.lm.align import OFFLINE_DPO
 from .worlds.lm.world import LmConfig, LmWorld
 
 # %% ../nbs/33_heldout_lm.ipynb #4a8d532b
@@ -88,10 +93,17 @@ def collect_heldout_lm(work_dir:str|Path, # where `run_heldout_lm` ran
     return {name: save_results(Path(out_dir)/name, recs) for name, recs in sorted(by.items())}
 
 # %% ../nbs/33_heldout_lm.ipynb #800d849e
+def on_policy_draws(config:dict, # a language-world record's config
+                    algorithm:str) -> int|None:
+    "Completions an aligner samples from the policy over its whole run: rounds × pool for on-policy DPO, steps × batch for RLOO/GRPO and their variants; None for offline DPO."
+    a = config['align']
+    if algorithm in OFFLINE_DPO: return None
+    return a['dpo_rounds'] * a['dpo_pool'] if algorithm == 'dpo' else a['steps'] * a['batch_size']
+
 def lm_heldout_rows(records:list,         # records of `collect_heldout_lm` (any number of worlds)
                     threshold:float=0.5,  # success: target precision >= this
                    ) -> list:
-    "One row per (world, seed, aligner): each model's target precision, each pipeline's success, the audits' verdicts."
+    "One row per (world, seed, aligner): each model's target precision, each pipeline's success, the audits' verdicts and mass estimates, β and the on-policy draws."
     by = {(r['heldout'], r['pipeline'], r['algorithm'], r['seed']): r for r in records}
     tp = lambda w, p, a, s: by[(w, p, a, s)]['metrics']['target_precision'] if (w, p, a, s) in by else None
     rows = []
@@ -100,6 +112,9 @@ def lm_heldout_rows(records:list,         # records of `collect_heldout_lm` (any
                    KA=tp(w, 'KA', a, s), AK=tp(w, 'AK', a, s), KA_teacher_ref=tp(w, 'KA_teacher_ref', a, s),
                    teacher_aligned=tp(w, 'teacher_aligned', a, s),
                    audit_student=by[(w, 'student', 'none', s)]['audit']['status'], audit_teacher=by[(w, 'teacher', 'none', s)]['audit']['status'])
+        for q in ('student', 'teacher'):   # the audit's estimate of the reference's target mass, before alignment
+            au = by[(w, q, 'none', s)]['audit']; row[f'm_{q}'] = au['hits'] / au['n']
+        row.update(beta=by[(w, p, a, s)]['config']['align']['beta'], draws=on_policy_draws(by[(w, p, a, s)]['config'], a))
         row.update({f'{k}_ok': None if row[k] is None else row[k] >= threshold for k in ('KA', 'AK', 'KA_teacher_ref', 'teacher_aligned')})
         rows.append(row)
     return rows
@@ -178,3 +193,37 @@ def check_lm_offline(rows:list, alpha:float=0.05) -> dict:
         if xy: out[name] = dict(n=len(xy), x=sum(x for x, _ in xy), y=sum(y for _, y in xy), **_mcnemar([x for x, _ in xy], [y for _, y in xy]))
     for k, p in zip(list(out), holm([v['p'] for v in out.values()])): out[k].update(p_holm=p, holds=p < alpha)
     return out
+
+# %% ../nbs/33_heldout_lm.ipynb #d8126564
+LM_M_EDGES = (0., 1e-4, 5e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1.0)   # bins of the student's target mass (the first holds m_S = 0)
+LM_ZERO_AT = 3e-5                                          # where m_S = 0 is drawn on the log axis
+
+def plot_lm_regime_map(rows:list,   # `lm_heldout_rows`
+                       algorithms:tuple=LM_HELDOUT_ALGORITHMS,
+                       edges:tuple=LM_M_EDGES,
+                       pipelines:tuple=('KA', 'KA_teacher_ref', 'AK')):
+    "Per aligner: the success rate (exact 95% interval) of each pipeline, binned by the student's target mass, over the two-level ceiling and the run's hit probability."
+    algorithms = [a for a in algorithms if any(r['algorithm'] == a for r in rows)]
+    fig, axs = plt.subplots(1, len(algorithms), figsize=(4.4 * len(algorithms), 3.6), squeeze=False, sharey=True)
+    colors, labels = dict(KA='C3', KA_teacher_ref='C1', AK='C2'), dict(KA='K→A', KA_teacher_ref='K→A, teacher ref.', AK='A→K')
+    m = torch.logspace(-5, 0, 300, dtype=torch.float64).clamp_max(1 - 1e-9)
+    for ax, a in zip(axs[0], algorithms):
+        ra, seen = [r for r in rows if r['algorithm'] == a], set()
+        beta, draws = ra[0]['beta'], ra[0]['draws']
+        ax.plot(m, aligned_target_mass(m, 1.0, beta), 'k--', lw=1, label=f'two-level ceiling, β={beta:g}')
+        if draws: ax.plot(m, hit_probability(m, draws), 'k:', lw=1, label=f'P[a target draw in {draws} samples]')
+        for lo, hi in zip(edges[:-1], edges[1:]):
+            b = [r for r in ra if lo <= r['m_student'] < hi]
+            if not b: continue
+            ms = sorted(r['m_student'] for r in b); x = ms[len(ms) // 2] or LM_ZERO_AT
+            for k, p in enumerate(pipelines):
+                s = success_rate([r[p] for r in b])
+                ax.errorbar(x * 1.18 ** (k - 1), s['rate'], yerr=[[s['rate'] - s['lo']], [s['hi'] - s['rate']]], fmt='o', ms=4, capsize=2,
+                            color=colors.get(p), label=None if p in seen else labels.get(p, p))
+                seen.add(p)
+            ax.annotate(f'n={len(b)}', (x, 1.06), ha='center', fontsize=7)
+        ax.set(xscale='log', xlim=(LM_ZERO_AT / 2, 1.5), ylim=(-0.05, 1.12), xlabel="student's target mass m_S (0 drawn at 3e-5)", title=a)
+        ax.axhline(0.5, color='k', lw=0.5)
+    axs[0][0].set_ylabel('success rate (exact 95% CI) / theory'); axs[0][0].legend(fontsize=6, loc='center left')
+    fig.tight_layout(); plt.close(fig)
+    return fig
