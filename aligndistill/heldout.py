@@ -71,8 +71,10 @@ def record_heldout(out_dir:str|Path,  # where `<world>/results.json` go
                    names:list|None=None, # worlds of `heldout_worlds()` to run (default: all)
                    seeds:list=HELDOUT_SEEDS,
                    work_dir:str|Path|None=None, # scratch run directories (default: a temporary folder)
-                   progress:bool=False) -> dict:
-    "Run K→A and A→K in each held-out world, audit each seed's teacher and student, save compact records; returns name -> records."
+                   progress:bool=False,
+                   pipelines:tuple=('KA', 'AK'), # the protocol's; the third addendum runs ('KA_teacher_ref',)
+                  ) -> dict:
+    "Run `pipelines` (K→A and A→K) in each held-out world, audit each seed's teacher and student, save compact records; returns name -> records."
     worlds, out = heldout_worlds(), {}
     bad = [n for n in names or () if n not in worlds]
     check(not bad, 'record_heldout names', bad, f'names from {sorted(worlds)}')
@@ -80,7 +82,7 @@ def record_heldout(out_dir:str|Path,  # where `<world>/results.json` go
     for name in names or list(worlds):
         cfg, w = worlds[name], MogWorld(worlds[name])
         rd = work/name
-        recs = run_study(w, list(seeds), rd, pipelines=('KA', 'AK'), progress=progress)
+        recs = run_study(w, list(seeds), rd, pipelines=tuple(pipelines), progress=progress)
         audits = {}
         for p in ('teacher', 'student'):
             path = {r['model']['path'] for r in recs if r['pipeline'] == p}
