@@ -8,7 +8,7 @@ Docs: https://aligndistill.github.io/aligndistill/heldout.html.md"""
 __all__ = ['DEV_SEEDS', 'HELDOUT_SEEDS', 'C_EDGES', 'M_EDGES', 'VERDICTS', 'CONTROL_WORLDS', 'DOSES', 'ring_means',
            'random_means', 'heldout_worlds', 'record_heldout', 'heldout_rows', 'world_table', 'check_hypotheses',
            'binned_success', 'plot_regime_map', 'confusion', 'confusion_table', 'direct_student', 'dose_student',
-           'record_controls', 'family_optimum', 'record_family']
+           'record_controls', 'family_optimum', 'record_family', 'teacher_ref_rows', 'check_teacher_ref']
 
 # %% ../nbs/32_heldout.ipynb #78a2e703
 import math, tempfile
@@ -335,4 +335,27 @@ def record_family(path:str|Path, seeds:list=HELDOUT_SEEDS) -> dict:
         if name == 'dev-fresh':
             for q in DOSES: out[f'dose-{q:g}'] = dict(zip(map(str, seeds), masses(dose_student(teacher, cfg, seeds, q), cfg)))
     write_json(path, out)
+    return out
+
+# %% ../nbs/32_heldout.ipynb #d936c101
+def teacher_ref_rows(rows:list,       # `heldout_rows` of the main records
+                     records:list,    # the third addendum's records (`record_heldout(..., pipelines=('KA_teacher_ref',))`)
+                     threshold:float=0.5) -> list:
+    "The main rows with K→A-with-the-teacher-as-reference's target precision `kt` and success `kt_ok` added."
+    by = {(r['heldout'], r['algorithm'], r['seed']): r['metrics']['target_precision'] for r in records if r['pipeline'] == 'KA_teacher_ref'}
+    missing = [(r['world'], r['algorithm'], r['seed']) for r in rows if (r['world'], r['algorithm'], r['seed']) not in by]
+    check(not missing, 'teacher_ref_rows', missing[:3], 'a KA_teacher_ref record for every main row')
+    return [dict(r, kt=by[(r['world'], r['algorithm'], r['seed'])], kt_ok=by[(r['world'], r['algorithm'], r['seed'])] >= threshold) for r in rows]
+
+def check_teacher_ref(rows:list, algorithms:tuple=MOG_ALGORITHMS, alpha:float=0.05) -> dict:
+    "The third addendum's R1 (teacher reference beats K→A) and R2 (A→K beats the teacher reference) per aligner: McNemar's exact one-sided tests, Holm over all."
+    out, tests = {}, []
+    for a in algorithms:
+        ra = [r for r in rows if r['algorithm'] == a]
+        for name, x, y in (('R1', 'kt_ok', 'ka_ok'), ('R2', 'ak_ok', 'kt_ok')):
+            pt = paired_test([float(r[x]) for r in ra], [float(r[y]) for r in ra])
+            out[f'{name}[{a}]'] = dict(n=len(ra), kt=sum(r['kt_ok'] for r in ra), ka=sum(r['ka_ok'] for r in ra), ak=sum(r['ak_ok'] for r in ra),
+                                       first_only=pt['wins'], second_only=pt['losses'], p=pt['p_sign'])
+            tests.append(f'{name}[{a}]')
+    for k, p in zip(tests, holm([out[k]['p'] for k in tests])): out[k].update(p_holm=p, holds=p < alpha)
     return out
