@@ -223,7 +223,7 @@ def plot_lm_regime_map(rows:list,   # `lm_heldout_rows`
                 seen.add(p)
             ax.annotate(f'n={len(b)}', (x, 1.06), ha='center', fontsize=7)
         ax.set(xscale='log', xlim=(LM_ZERO_AT / 2, 1.5), ylim=(-0.05, 1.12), xlabel="student's target mass m_S (0 drawn at 3e-5)", title=a)
-        ax.axhline(0.5, color='k', lw=0.5)
-    axs[0][0].set_ylabel('success rate (exact 95% CI) / theory'); axs[0][0].legend(fontsize=6, loc='center left')
+        ax.axhline(0.5, color='k', lw=0.5); ax.legend(fontsize=6, loc='center left')   # each aligner's own draws
+    axs[0][0].set_ylabel('success rate (exact 95% CI) / theory')
     fig.tight_layout(); plt.close(fig)
     return fig

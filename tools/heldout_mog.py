@@ -21,6 +21,8 @@ if __name__ == '__main__':
     out, names = args[0], args[1:] or None
     limit_threads()
     t0 = time.perf_counter()
-    recs = (record_controls(out) if mode == '--controls' else record_family(out) if mode == '--family'
-            else record_heldout(out, names, pipelines=('KA_teacher_ref',)) if mode == '--teacher-ref' else record_heldout(out, names))
+    try:
+        recs = (record_controls(out) if mode == '--controls' else record_family(out) if mode == '--family'
+                else record_heldout(out, names, pipelines=('KA_teacher_ref',)) if mode == '--teacher-ref' else record_heldout(out, names))
+    except ValueError as e: sys.exit(f'heldout_mog: {e}')   # a bad world name or setting: the message says what to write
     print(f"{sum(len(r) for r in recs.values())} entries in {len(recs)} groups, {time.perf_counter() - t0:.0f} s")
