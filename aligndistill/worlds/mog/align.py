@@ -67,19 +67,24 @@ def ppo_align(policy:Mixture,  # the starting policy (a batch); not modified
               clip:float=0.2,  # ratio clip
               lr:float=0.02,   # Adam learning rate
               params:tuple=PARAM_GROUPS, # which parameters to update
+              anchor:tuple|None=None, # `(model, weight, gens)`: add `weight` x the mean log-likelihood of `batch` samples of `model` per update (a forward-KL pull)
+              refresh:int=0,   # > 0: every `refresh` steps the reference becomes the current policy (a hard reference refresh)
              ) -> Mixture:
     "KL-regularised policy gradient: on-policy batches, shaped reward, mean baseline, clipped ratio updates."
     pol = policy.clone()
     opt = torch.optim.Adam(_params(pol, params), lr=lr)
-    for _ in range(steps):
+    for i in range(steps):
+        if refresh and i and i % refresh == 0: ref = pol.clone().requires_grad_(False)
         with torch.no_grad():
             x = pol.sample(batch, gens)
             lp_old = pol.log_prob(x)
             r = shaped_reward(reward_fn(x), lp_old, ref.log_prob(x), beta)
             A = r - r.mean(-1, keepdim=True)
+            xa = anchor[0].sample(batch, anchor[2]) if anchor else None
         for _ in range(epochs):
             ratio = (pol.log_prob(x) - lp_old).exp()
             obj = torch.minimum(ratio * A, ratio.clamp(1 - clip, 1 + clip) * A).mean(-1).sum()
+            if anchor: obj = obj + anchor[1] * pol.log_prob(xa).mean(-1).sum()
             opt.zero_grad(); (-obj).backward(); opt.step()
     return pol.requires_grad_(False)
 
@@ -105,6 +110,8 @@ def dpo_align(policy:Mixture,  # the starting policy (a batch); not modified
               lr:float=0.01,   # Adam learning rate
               eps:float=0.,    # probability of flipping a label
               params:tuple=PARAM_GROUPS, # which parameters to update
+              anchor:tuple|None=None, # `(model, weight, gens)`: add `weight` x the mean log-likelihood of `batch` samples of `model` per update (a forward-KL pull)
+              refresh:int=0,   # > 0: every `refresh` steps the reference becomes the current policy (TR-DPO's hard update)
              ) -> Mixture:
     "DPO with Bradley-Terry labels from `reward_fn`: pairs drawn from the current policy, or minibatches of `pairs`."
     pol = policy.clone()
@@ -115,7 +122,11 @@ def dpo_align(policy:Mixture,  # the starting policy (a batch); not modified
             a_wins = bt_labels(reward_fn(a), reward_fn(b), gens, eps)[..., None]
             W, L = torch.where(a_wins, a, b), torch.where(a_wins, b, a)
             ref_W, ref_L = ref.log_prob(W), ref.log_prob(L)
-    for _ in range(steps):
+    for i in range(steps):
+        if refresh and i and i % refresh == 0:
+            ref = pol.clone().requires_grad_(False)
+            if pairs is not None:
+                with torch.no_grad(): ref_W, ref_L = ref.log_prob(W), ref.log_prob(L)
         with torch.no_grad():
             if pairs is None:
                 a, b = pol.sample(batch, gens), pol.sample(batch, gens)
@@ -126,7 +137,9 @@ def dpo_align(policy:Mixture,  # the starting policy (a batch); not modified
                 idx = (_rand(gens, batch) * W.shape[1]).long().clamp_max(W.shape[1] - 1)
                 take = lambda T: torch.gather(T, 1, idx[..., None].expand(-1, -1, T.shape[-1]))
                 w, l, ref_w, ref_l = take(W), take(L), torch.gather(ref_W, 1, idx), torch.gather(ref_L, 1, idx)
+            xa = anchor[0].sample(batch, anchor[2]) if anchor else None
         loss = dpo_loss(pol.log_prob(w), pol.log_prob(l), ref_w, ref_l, beta).mean(-1).sum()
+        if anchor: loss = loss - anchor[1] * pol.log_prob(xa).mean(-1).sum()
         opt.zero_grad(); loss.backward(); opt.step()
     return pol.requires_grad_(False)
 
@@ -151,27 +164,38 @@ def stack_mixtures(ms:list) -> Mixture:
     return Mixture.from_tensors({k: t[0][k] if k == 'full' else torch.cat([x[k] for x in t]) for k in t[0]})
 
 def mog_align_many(jobs:list, # `(policy, ref)` pairs of `Mixture` batches, one member per seed
-                   algorithm:str, cfg:MogConfig, seeds:list) -> list:
+                   algorithm:str, cfg:MogConfig, seeds:list,
+                   anchor:Mixture|None=None, # a batch, one member per seed: pull every policy toward it (forward KL) during alignment
+                   anchor_weight:float=0.,   # the pull's weight on the mean log-likelihood of the anchor's samples
+                   refresh:int=0,            # > 0: the reference becomes the current policy every `refresh` steps
+                  ) -> list:
     "Align every job's policy to the oracle reward, anchored to its ref; jobs whose policies have one shape run as one batch."
     check(algorithm in MOG_ALGORITHMS, 'algorithm', algorithm, f'one of {MOG_ALGORITHMS}')
     for p, r in jobs: check(p.S == r.S == len(seeds), 'mog_align seeds', len(seeds), f'one seed per mixture (policy {p.S}, ref {r.S})')
+    check(anchor is None or (anchor.S == len(seeds) and anchor_weight > 0), 'mog_align anchor', None if anchor is None else (anchor.S, anchor_weight),
+          f'a batch of {len(seeds)} mixtures with anchor_weight > 0 (or no anchor)')
+    check(isinstance(refresh, int) and refresh >= 0, 'mog_align refresh', refresh, 'a number of steps >= 0 (0: never refresh)')
     R, out, groups = oracle_reward(cfg), [None] * len(jobs), {}
     for i, (p, _) in enumerate(jobs): groups.setdefault((p.K, p.full), []).append(i)
     for idx in groups.values():
         pol, ref = stack_mixtures([jobs[i][0] for i in idx]), RefBatch([jobs[i][1] for i in idx])
         gens = [stage_generator(s, f'mog-align-{algorithm}') for _ in idx for s in seeds]   # each job: its seeds' own streams
+        pull = None if anchor is None else (stack_mixtures([anchor] * len(idx)), anchor_weight,
+                                            [stage_generator(s, f'mog-anchor-{algorithm}') for _ in idx for s in seeds])
         if algorithm == 'ppo':
-            res = ppo_align(pol, ref, R, cfg.beta, gens, cfg.ppo_steps, cfg.ppo_batch, cfg.ppo_epochs, cfg.ppo_clip, cfg.ppo_lr)
+            res = ppo_align(pol, ref, R, cfg.beta, gens, cfg.ppo_steps, cfg.ppo_batch, cfg.ppo_epochs, cfg.ppo_clip, cfg.ppo_lr,
+                            anchor=pull, refresh=refresh)
         else:
             pairs = tuple(torch.cat([x] * len(idx)) for x in mog_pairs(cfg, seeds)) if algorithm == 'dpo_off' else None
-            res = dpo_align(pol, ref, R, cfg.beta, gens, pairs, cfg.dpo_steps, cfg.dpo_batch, cfg.dpo_lr, cfg.eps)
+            res = dpo_align(pol, ref, R, cfg.beta, gens, pairs, cfg.dpo_steps, cfg.dpo_batch, cfg.dpo_lr, cfg.eps,
+                            anchor=pull, refresh=refresh)
         n = len(seeds)
         for j, i in enumerate(idx): out[i] = res[list(range(j * n, (j + 1) * n))].requires_grad_(False)
     return out
 
-def mog_align(policy:Mixture, ref:Mixture, algorithm:str, cfg:MogConfig, seeds:list) -> Mixture:
-    "Align `policy` to the world's oracle reward, anchored to `ref`, with `algorithm` in `MOG_ALGORITHMS`."
-    return mog_align_many([(policy, ref)], algorithm, cfg, seeds)[0]
+def mog_align(policy:Mixture, ref:Mixture, algorithm:str, cfg:MogConfig, seeds:list, **kw) -> Mixture:
+    "Align `policy` to the world's oracle reward, anchored to `ref`, with `algorithm` in `MOG_ALGORITHMS` (`kw`: `mog_align_many`'s `anchor`, `anchor_weight`, `refresh`)."
+    return mog_align_many([(policy, ref)], algorithm, cfg, seeds, **kw)[0]
 
 # %% ../../../nbs/03_align.ipynb #44b14953
 def mog_align_cost(cfg:MogConfig, algorithm:str, model:Mixture) -> dict:
