@@ -74,6 +74,7 @@ def run_heldout_lm(work_dir:str|Path,               # run directories `w<W>-s<S>
 
 def collect_heldout_lm(work_dir:str|Path, # where `run_heldout_lm` ran
                        out_dir:str|Path,  # `world<W>/results.json` go here
+                       algorithms:tuple|None=None, # only these aligners' records (the teacher and student always); None: all
                       ) -> dict:
     "Gather every finished, audited run of `work_dir` into compact records per world (one per pipeline, aligner and seed); returns world name -> records."
     by = {}
@@ -81,6 +82,7 @@ def collect_heldout_lm(work_dir:str|Path, # where `run_heldout_lm` ran
         if not ((rd/'results.json').exists() and (rd/'audit.json').exists()): continue   # unfinished: left out
         audits, seen = read_json(rd/'audit.json'), {}
         for r in load_results(rd):   # the teacher and student appear once per study run in this folder (the first kept), from the same stages
+            if algorithms is not None and r['algorithm'] not in ('none', *algorithms): continue   # an addendum still running elsewhere
             k = (r['pipeline'], r['algorithm'], r['seed'])
             if k in seen:
                 check(seen[k] == r['metrics'], 'collect_heldout_lm', f'{rd.name}: {k}', 'the same metrics in every record of one stage'); continue

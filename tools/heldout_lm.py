@@ -2,7 +2,7 @@
 """Record the held-out runs of the language world (chapter 33_heldout_lm).
 
     python tools/heldout_lm.py run WORK [--seeds 3000-3009] [--worlds 1,2,3] [--addendum ablations|offline]   # run and audit, seed by seed (resumable)
-    python tools/heldout_lm.py collect WORK OUT                                 # every finished seed -> OUT/world<W>/results.json
+    python tools/heldout_lm.py collect WORK OUT [--algorithms dpo,rloo,...]     # every finished seed -> OUT/world<W>/results.json
 
 `run` keeps one run directory per (world seed, seed) under WORK, so two processes can share the work by taking
 different --seeds ranges; `--addendum NAME` adds an addendum's aligners and pipelines (`ADDENDA`) to finished main runs. Set AD_THREADS (default 1)."""
@@ -29,6 +29,8 @@ if __name__ == '__main__':
     seeds = _opt(args, '--seeds', _range, LM_HELDOUT_SEEDS)
     worlds = _opt(args, '--worlds', lambda v: tuple(int(x) for x in v.split(',')), LM_HELDOUT_WORLDS)
     add = _opt(args, '--addendum', str, None)
+    only = _opt(args, '--algorithms', lambda v: tuple(x for x in v.split(',') if x), None)   # collect: leave out an addendum still running
+    if mode == 'run' and only is not None: sys.exit('--algorithms is for collect; run takes --addendum')
     if add is not None and add not in ADDENDA: sys.exit(f'--addendum {add!r}: one of {sorted(ADDENDA)}')
     t0 = time.perf_counter()
     if mode == 'run' and len(args) == 1:
@@ -37,6 +39,6 @@ if __name__ == '__main__':
         done = run_heldout_lm(args[0], worlds, seeds, progress=True, **extra)
         print(f'{len(done)} runs in {time.perf_counter() - t0:.0f} s')
     elif mode == 'collect' and len(args) == 2:
-        recs = collect_heldout_lm(*args)
+        recs = collect_heldout_lm(*args, algorithms=only)
         print(', '.join(f'{k}: {len(v)} records' for k, v in recs.items()) or 'no finished runs')
     else: sys.exit(__doc__)
