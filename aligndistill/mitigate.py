@@ -82,7 +82,6 @@ def pull_ceiling(ref_mass, teacher_mass, beta, weight, reward_gap=1.0, iters:int
         lo, hi = torch.where(up, z, lo), torch.where(up, hi, z)
     return torch.sigmoid((lo + hi) / 2)
 
-
 # %% ../nbs/34_mitigations.ipynb #179b8dfe
 def mixture_params(K:int, cfg:MogConfig) -> int:
     "Free parameters of one `K`-component mixture in `cfg`'s dimension and covariance type (as `Mixture.n_params`)."
