@@ -6,9 +6,10 @@ Docs: https://aligndistill.github.io/aligndistill/heldout_lm.html.md"""
 
 # %% auto #0
 __all__ = ['LM_DEV_WORLD_SEEDS', 'LM_DEV_SEED_LIMIT', 'LM_HELDOUT_WORLDS', 'LM_HELDOUT_SEEDS', 'LM_HELDOUT_ALGORITHMS',
-           'LM_HELDOUT_PIPELINES', 'LM_ABLATIONS', 'LM_ABLATION_PIPELINES', 'LM_OFFLINE', 'ADDENDA', 'AUDIT_FIELDS',
-           'LM_M_EDGES', 'LM_ZERO_AT', 'heldout_lm_config', 'run_heldout_lm', 'collect_heldout_lm', 'on_policy_draws',
-           'lm_heldout_rows', 'check_lm_hypotheses', 'check_lm_ablations', 'check_lm_offline', 'plot_lm_regime_map']
+           'LM_HELDOUT_PIPELINES', 'LM_ABLATIONS', 'LM_ABLATION_PIPELINES', 'LM_OFFLINE', 'LM_REFRESH', 'ADDENDA',
+           'AUDIT_FIELDS', 'LM_M_EDGES', 'LM_ZERO_AT', 'heldout_lm_config', 'run_heldout_lm', 'collect_heldout_lm',
+           'on_policy_draws', 'lm_heldout_rows', 'check_lm_hypotheses', 'check_lm_ablations', 'check_lm_refresh',
+           'check_lm_offline', 'plot_lm_regime_map']
 
 # %% ../nbs/33_heldout_lm.ipynb #68a1c84c
 from pathlib import Path
@@ -34,7 +35,8 @@ LM_HELDOUT_PIPELINES = ('KA', 'AK', 'KA_teacher_ref', 'teacher_aligned')
 LM_ABLATIONS = ('grpo_noscale', 'grpo_klreward', 'rloo_norm')   # the addendum's aligners (chapter 12's `RL_VARIANTS`)
 LM_ABLATION_PIPELINES = ('KA', 'KA_teacher_ref')
 LM_OFFLINE = ('dpo_off', 'dpo_off_bt')                          # the second addendum's aligners: offline DPO on p* pairs
-ADDENDA = {'ablations': (LM_ABLATIONS, LM_ABLATION_PIPELINES), 'offline': (LM_OFFLINE, LM_HELDOUT_PIPELINES)}
+LM_REFRESH = ('rloo_refresh',)                                  # the third addendum's: RLOO with a refreshed reference, K→A only
+ADDENDA = {'ablations': (LM_ABLATIONS, LM_ABLATION_PIPELINES), 'offline': (LM_OFFLINE, LM_HELDOUT_PIPELINES), 'refresh': (LM_REFRESH, ('KA',))}
 
 def heldout_lm_config(world_seed:int,          # which synthetic p* (`SyntheticConfig.seed`)
                       base:LmConfig|None=None, # every other setting (default: `LmConfig()`, the recorded study's scale)
@@ -180,6 +182,17 @@ def check_lm_ablations(rows:list, alpha:float=0.05) -> dict:
         if not ra: continue
         k = sum(r['KA_teacher_ref_ok'] for r in ra)
         out[m] = dict(n=len(ra), ka_teacher_ref=k, ka=sum(r['KA_ok'] for r in ra), p=binom_tail(k, len(ra), 0.5, upper=False))
+    for k, p in zip(list(out), holm([v['p'] for v in out.values()])): out[k].update(p_holm=p, holds=p < alpha)
+    return out
+
+def check_lm_refresh(rows:list, alpha:float=0.05) -> dict:
+    "The third addendum's F1 (K→A with a refreshed reference beats K→A, under RLOO) and F2 (A→K beats it), McNemar's exact one-sided tests, Holm over the two."
+    by = {(r['world'], r['seed'], r['algorithm']): r for r in rows}
+    keys = sorted({(w, s) for w, s, a in by if a == 'rloo_refresh'})
+    out = {}
+    for name, (x, y) in dict(F1=(('rloo_refresh', 'KA_ok'), ('rloo', 'KA_ok')), F2=(('rloo', 'AK_ok'), ('rloo_refresh', 'KA_ok'))).items():
+        xy = [(by[(w, s, x[0])][x[1]], by[(w, s, y[0])][y[1]]) for w, s in keys if (w, s, 'rloo') in by]
+        if xy: out[name] = dict(n=len(xy), x=sum(a for a, _ in xy), y=sum(b for _, b in xy), **_mcnemar([a for a, _ in xy], [b for _, b in xy]))
     for k, p in zip(list(out), holm([v['p'] for v in out.values()])): out[k].update(p_holm=p, holds=p < alpha)
     return out
 
