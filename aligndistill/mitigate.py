@@ -84,7 +84,7 @@ def pull_ceiling(ref_mass, teacher_mass, beta, weight, reward_gap=1.0, iters:int
 
 # %% ../nbs/34_mitigations.ipynb #179b8dfe
 def mixture_params(K:int, cfg:MogConfig) -> int:
-    "Free parameters of one `K`-component mixture in `cfg`'s dimension and covariance type (as `Mixture.n_params`)."
+    "Free parameters of one `K`-component mixture in `cfg`'s dimension and covariance type (the count a `Mixture` reports)."
     D = len(cfg.means[0])
     return K * (1 + 2 * D + (D * (D - 1) // 2 if cfg.covariance_type == 'full' else 0)) - 1
 
