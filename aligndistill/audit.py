@@ -6,7 +6,7 @@ Docs: https://aligndistill.github.io/aligndistill/audit.html.md"""
 
 # %% auto #0
 __all__ = ['AuditSetting', 'audit_mass', 'audit_hits', 'audit_mixture', 'audit_mixture_alignment', 'load_target', 'score_hits',
-           'load_lm', 'audit_lm', 'find_beta', 'audit_run', 'audit_table', 'audit_cli']
+           'load_lm', 'audit_lm', 'find_beta', 'audit_synthetic_lm', 'audit_run', 'audit_table', 'audit_cli']
 
 # %% ../nbs/31_audit.ipynb #757656eb
 import importlib, inspect, math, os, sys
@@ -223,6 +223,16 @@ def _recorded(r, s):
     z = float(torch.special.ndtri(torch.tensor((1 + s.confidence) / 2, dtype=torch.float64)))
     return audit_mass(m, max(0.0, m - z * se), min(1.0, m + z * se), s, method='recorded ± standard error')
 
+def audit_synthetic_lm(world,                # a synthetic-language `LmWorld`
+                       model,                # the reference to audit (a causal LM of that world)
+                       setting:dict|None=None, # `AuditSetting` fields to override (default: the world's beta, reward gap 1)
+                       seed:int=0) -> dict:
+    "Audit a synthetic-language reference from `n_samples` of its completions, scored by the world's oracle."
+    from aligndistill.worlds.lm.train import generate_ids
+    s = AuditSetting(**{**dict(beta=world.config.align.beta, reward_gap=1.0), **(setting or {})})
+    ids = generate_ids(model, world.tok, s.n_samples, max_new_tokens=world.max_new, seed=seed)
+    return audit_hits(int(world.oracle.score(ids)['hit'].sum()), s.n_samples, s)
+
 def audit_run(run_dir:str,           # a run directory of any world (`aligndistill mog`, `lm`, `study`, or a recorded one)
               pipelines:tuple=('teacher', 'student'), # which unaligned references to audit
               setting:dict|None=None, # `AuditSetting` fields to override (default: the run's beta, reward gap 1)
@@ -251,11 +261,8 @@ def audit_run(run_dir:str,           # a run directory of any world (`aligndisti
                                        for a in run_algs for v in audit_mixture_alignment(ref, cfg.replace(beta=s.beta), a, s.desired_precision)}
             elif r['world'] == 'lm-tiny' and stored:
                 from aligndistill.worlds.lm.world import LmConfig, LmWorld
-                from aligndistill.worlds.lm.train import generate_ids
                 w = LmWorld(LmConfig.from_dict(r['config']))
-                s = AuditSetting(**{**dict(beta=w.config.align.beta, reward_gap=1.0), **(setting or {})})
-                ids = generate_ids(w.load(folder), w.tok, s.n_samples, max_new_tokens=w.max_new, seed=seed)
-                rep = audit_hits(int(w.oracle.score(ids)['hit'].sum()), s.n_samples, s)
+                rep = audit_synthetic_lm(w, w.load(folder), setting, seed)
             else:   # any world, or a recorded run without its stage folders: the reference's recorded target precision
                 over = dict(setting or {})
                 check(beta is not None or 'beta' in over, 'audit --run', str(run_dir),

@@ -6,10 +6,11 @@ Docs: https://aligndistill.github.io/aligndistill/heldout_lm.html.md"""
 
 # %% auto #0
 __all__ = ['LM_DEV_WORLD_SEEDS', 'LM_DEV_SEED_LIMIT', 'LM_HELDOUT_WORLDS', 'LM_HELDOUT_SEEDS', 'LM_HELDOUT_ALGORITHMS',
-           'LM_HELDOUT_PIPELINES', 'LM_ABLATIONS', 'LM_ABLATION_PIPELINES', 'LM_OFFLINE', 'LM_REFRESH', 'ADDENDA',
-           'AUDIT_FIELDS', 'LM_M_EDGES', 'LM_ZERO_AT', 'heldout_lm_config', 'run_heldout_lm', 'collect_heldout_lm',
-           'on_policy_draws', 'lm_heldout_rows', 'check_lm_hypotheses', 'check_lm_ablations', 'check_lm_refresh',
-           'check_lm_offline', 'plot_lm_regime_map']
+           'LM_HELDOUT_PIPELINES', 'LM_ABLATIONS', 'LM_ABLATION_PIPELINES', 'LM_OFFLINE', 'LM_REFRESH',
+           'LM_DIRECT_ALGORITHMS', 'ADDENDA', 'AUDIT_FIELDS', 'LM_M_EDGES', 'LM_ZERO_AT', 'heldout_lm_config',
+           'run_heldout_lm', 'collect_heldout_lm', 'on_policy_draws', 'lm_heldout_rows', 'check_lm_hypotheses',
+           'check_lm_ablations', 'check_lm_refresh', 'check_lm_offline', 'lm_direct_student', 'lm_direct_records',
+           'check_lm_direct', 'plot_lm_regime_map']
 
 # %% ../nbs/33_heldout_lm.ipynb #68a1c84c
 from pathlib import Path
@@ -17,9 +18,9 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import torch
 
-from .core import check, load_results, read_json, save_results, write_json
+from .core import check, load_results, make_record, read_json, save_results, stage_generator, write_json
 from .study import run_study
-from .audit import audit_run
+from .audit import audit_run, audit_synthetic_lm
 from .stats import binom_tail, clopper_pearson, holm, success_rate
 from .theory import aligned_target_mass, hit_probability
 from .worlds.lm.align import OFFLINE_DPO
@@ -36,6 +37,7 @@ LM_ABLATIONS = ('grpo_noscale', 'grpo_klreward', 'rloo_norm')   # the addendum's
 LM_ABLATION_PIPELINES = ('KA', 'KA_teacher_ref')
 LM_OFFLINE = ('dpo_off', 'dpo_off_bt')                          # the second addendum's aligners: offline DPO on p* pairs
 LM_REFRESH = ('rloo_refresh',)                                  # the third addendum's: RLOO with a refreshed reference, K→A only
+LM_DIRECT_ALGORITHMS = ('dpo', 'rloo')                          # the fourth addendum's: the direct student aligned to itself
 ADDENDA = {'ablations': (LM_ABLATIONS, LM_ABLATION_PIPELINES), 'offline': (LM_OFFLINE, LM_HELDOUT_PIPELINES), 'refresh': (LM_REFRESH, ('KA',))}
 
 def heldout_lm_config(world_seed:int,          # which synthetic p* (`SyntheticConfig.seed`)
@@ -206,6 +208,55 @@ def check_lm_offline(rows:list, alpha:float=0.05) -> dict:
                                      O3=('dpo_off', 'KA_ok', 'dpo_off_bt', 'KA_ok')).items():
         xy = pair(a, k1, b, k2)
         if xy: out[name] = dict(n=len(xy), x=sum(x for x, _ in xy), y=sum(y for _, y in xy), **_mcnemar([x for x, _ in xy], [y for _, y in xy]))
+    for k, p in zip(list(out), holm([v['p'] for v in out.values()])): out[k].update(p_holm=p, holds=p < alpha)
+    return out
+
+# %% ../nbs/33_heldout_lm.ipynb #2a1e7f2d
+def lm_direct_student(world:LmWorld, seed:int):
+    "A student-sized model trained like the KD student, on `n_kd` fresh samples of the synthetic p* instead of the teacher's samples."
+    check(not world.text_world, 'lm_direct_student', world.config.preset, "the synthetic world ('tiny'): its p* can be sampled directly")
+    cfg = world.config
+    seqs = world._seqs(*world.lang.sample(cfg.n_kd, stage_generator(seed, 'direct')))
+    return world._train(cfg.student_size, seqs, cfg.student_train, stage_generator(seed, 'direct-init').initial_seed() % 2**31)
+
+def lm_direct_records(out_dir:str|Path,            # `world<W>/results.json` go here
+                      world_seeds:tuple=LM_HELDOUT_WORLDS, seeds:tuple=LM_HELDOUT_SEEDS,
+                      base:LmConfig|None=None,      # every other setting (default: `LmConfig()`)
+                      algorithms:tuple=LM_HELDOUT_ALGORITHMS,
+                      progress:bool=False) -> dict:
+    "The direct student of every (world seed, seed), its audit and its alignment to itself under `algorithms`; a (world, seed) whose records are complete is skipped."
+    out = {}
+    for s in seeds:
+        for w in world_seeds:
+            world = LmWorld(heldout_lm_config(w, base, algorithms))
+            path, cfg = Path(out_dir)/f'world{w}', world.config.to_dict()
+            have = {(r['pipeline'], r['algorithm']) for r in load_results(path) if r['seed'] == s and r['config'] == cfg}
+            if {('direct', 'none')} | {('direct_aligned', a) for a in algorithms} <= have: continue
+            d = lm_direct_student(world, s).model
+            aud = {k: v for k, v in audit_synthetic_lm(world, d).items() if k in AUDIT_FIELDS}   # as `audit_run` audits the main runs' students
+            recs = [make_record(world.name, 'direct', 'none', s, cfg, world.evaluate(d, [s])[0], heldout=f'world{w}', audit=aud)]
+            for a in algorithms:
+                m = world.align(d, d, a, [s]).model
+                recs.append(make_record(world.name, 'direct_aligned', a, s, cfg, world.evaluate(m, [s])[0], heldout=f'world{w}'))
+            out[f'world{w}'] = save_results(path, recs)
+            if progress: print(f'direct: world {w}, seed {s} done', flush=True)
+    return out
+
+# %% ../nbs/33_heldout_lm.ipynb #6c5ab5de
+def check_lm_direct(rows:list,     # `lm_heldout_rows` of the main records
+                    direct:list,   # the fourth addendum's records (`lm_direct_records`)
+                    threshold:float=0.5, alpha:float=0.05) -> dict:
+    "The fourth addendum's D0 (direct student above the distilled one) and D1 per aligner (K→A from it succeeds more often), Holm over all."
+    dr = {(r['heldout'], r['pipeline'], r['algorithm'], r['seed']): r['metrics']['target_precision'] for r in direct}
+    seeds = sorted({(r['world'], r['seed']): r['student'] for r in rows if (r['world'], 'direct', 'none', r['seed']) in dr}.items())
+    out = {}
+    if seeds:
+        above = sum(dr[(w, 'direct', 'none', s)] > st for (w, s), st in seeds)
+        out['D0'] = dict(n=len(seeds), direct_above=above, p=binom_tail(above, len(seeds), 0.5, upper=True))
+    for a in sorted({k[2] for k in dr if k[1] == 'direct_aligned'}):
+        ra = [r for r in rows if r['algorithm'] == a and (r['world'], 'direct_aligned', a, r['seed']) in dr]
+        x = [dr[(r['world'], 'direct_aligned', a, r['seed'])] >= threshold for r in ra]
+        out[f'D1[{a}]'] = dict(n=len(ra), direct_aligned=sum(x), ka=sum(r['KA_ok'] for r in ra), **_mcnemar(x, [r['KA_ok'] for r in ra]))
     for k, p in zip(list(out), holm([v['p'] for v in out.values()])): out[k].update(p_holm=p, holds=p < alpha)
     return out
 
