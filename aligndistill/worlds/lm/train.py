@@ -116,6 +116,7 @@ def train_lm(model,                # a causal LM (trained in place)
             tr = SFTTrainer(model=model, args=SFTConfig(max_length=None, packing=False, **opt), train_dataset=data, processing_class=tok)
         tr.remove_callback(PrinterCallback)
         tr.train()
+    model.__dict__.pop('forward', None)   # TRL's SFTTrainer leaves a fused-head forward bound to this model's original: a deep copy would run on these weights, not its own
     model.eval()
     return model, tr.state.log_history
 
