@@ -14,6 +14,10 @@ from other processes on a shared machine falls on both sides alike):
   achieved FLOP/s of its training stages (from the records' token counts), against the fp32 peak;
 - `--only grouped_alignment`: the mixture study with 5 and 20 seeds, the aligners' `align_many` (one batch for the
   alignments of one algorithm) against one alignment per stage, the code path it replaced;
+- `--only under_load`: each world's study (the mixture world, 5 seeds; the language world at `ci` scale) alone, then
+  two copies at once in separate processes on the same cores, at one thread each and at two (four threads on two
+  cores): per-stage seconds and the loaded / quiet ratios (one run each: it measures contention, so it cannot be
+  interleaved);
 - `--only large_vocab_training`: `train_lm` at a 49,152-token vocabulary, TRL's `SFTTrainer` against
   `transformers.Trainer`;
 - unless `--quick`: a SmolLM2-135M-shaped model (random weights): scoring and generation tokens/s in fp32 and bf16,
@@ -173,7 +177,38 @@ def grouped_alignment(repeats):
     out['ratio_20_over_5_grouped'] = out['seconds_20_seeds_grouped'] / out['seconds_5_seeds_grouped']
     return out
 
-ONLY = {'large_vocab_training': large_vocab_training, 'grouped_alignment': grouped_alignment}
+def _study_seconds(world_name, threads=1):
+    "One study in this process on `threads` threads: per-stage seconds (the records' own timings) and the total."
+    from aligndistill.core import limit_threads
+    os.environ['AD_THREADS'] = str(threads)   # a spawned worker: `run_study` reads it (its own `limit_threads()`)
+    limit_threads(threads)
+    if world_name == 'mog':
+        from aligndistill.study import STUDY_PIPELINES, run_study
+        from aligndistill.worlds.mog.align import MogWorld
+        with tempfile.TemporaryDirectory() as d:
+            t0 = time.perf_counter(); recs = run_study(MogWorld(), list(range(5)), Path(d)/'run', pipelines=STUDY_PIPELINES, progress=False)
+            total = time.perf_counter() - t0
+        stages = {n: st['batch_seconds'] for r in recs for n, st in r['cost']['stages'].items()}
+        return dict(seconds=total, stages=stages, threads=torch.get_num_threads())
+    r = lm_tiny()
+    return dict(seconds=r['seconds'], stages={n: st['seconds'] for n, st in r['stages'].items()}, threads=torch.get_num_threads())
+
+def under_load(repeats):
+    "Each world's study alone, then two copies at once on the same cores (separate processes): per-stage seconds and the loaded / quiet ratios."
+    import multiprocessing as mp
+    ctx = mp.get_context('spawn')
+    out = dict(load_before=os.getloadavg()[0])
+    for w, th in (('mog', 1), ('lm_tiny', 1), ('mog', 2), ('lm_tiny', 2)):   # 2 threads each: four threads on two cores
+        with ctx.Pool(1) as pool: quiet = pool.apply(_study_seconds, (w, th))
+        with ctx.Pool(2) as pool: loaded = pool.starmap(_study_seconds, [(w, th), (w, th)])
+        assert quiet['threads'] == th and all(l['threads'] == th for l in loaded), (quiet['threads'], th)
+        ratio = {n: max(l['stages'][n] for l in loaded) / quiet['stages'][n] for n in quiet['stages'] if quiet['stages'][n] > 0.05}
+        out[f'{w}_threads{th}'] = dict(threads=th, quiet_seconds=quiet['seconds'], loaded_seconds=[l['seconds'] for l in loaded], quiet_stages=quiet['stages'],
+                      loaded_stages=[l['stages'] for l in loaded], stage_ratio=ratio, worst_stage=max(ratio, key=ratio.get), worst_ratio=max(ratio.values()),
+                      total_ratio=max(l['seconds'] for l in loaded) / quiet['seconds'])
+    return out
+
+ONLY = {'large_vocab_training': large_vocab_training, 'grouped_alignment': grouped_alignment, 'under_load': under_load}
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -188,6 +223,12 @@ def main():
         old = json.loads(Path(a.out).read_text()) if Path(a.out).exists() else {}
         old[a.only] = r = dict(ONLY[a.only](a.repeats), threads=a.threads, load_after=os.getloadavg()[0])
         Path(a.out).write_text(json.dumps(old, indent=1) + '\n')
+        if a.only == 'under_load':
+            for w in ('mog_threads1', 'lm_tiny_threads1', 'mog_threads2', 'lm_tiny_threads2'):
+                x = r[w]
+                print(f"{w}: alone {x['quiet_seconds']:.1f} s, two at once {max(x['loaded_seconds']):.1f} s ({x['total_ratio']:.2f}x); "
+                      f"worst stage {x['worst_stage']} {x['worst_ratio']:.2f}x; load {r['load_before']:.1f} -> {r['load_after']:.1f}")
+            return
         if a.only == 'grouped_alignment':
             print(f"MoG study, aligners' align_many against one alignment per stage: 5 seeds {r['seconds_5_seeds_separate']:.1f} -> {r['seconds_5_seeds_grouped']:.1f} s "
                   f"({r['speedup_5_seeds']:.2f}x), 20 seeds {r['seconds_20_seeds_separate']:.1f} -> {r['seconds_20_seeds_grouped']:.1f} s ({r['speedup_20_seeds']:.2f}x); "
