@@ -20,7 +20,7 @@ from .core import check, load_results, make_record, save_results
 from .heldout import HELDOUT_SEEDS, _audit_summary, heldout_worlds
 from .stats import holm, paired_test, success_rate
 from .worlds.mog.align import MOG_ALGORITHMS, mog_align
-from .worlds.mog.mixture import Mixture, MogConfig, mog_distil, mog_metrics, mog_teacher
+from .worlds.mog.mixture import Mixture, MogConfig, mixture_n_params, mog_distil, mog_metrics, mog_teacher
 
 # %% ../nbs/34_mitigations.ipynb #6bd1d2ee
 MITIGATIONS = {'KA_mix': dict(ref_teacher_share=0.5),         # the reference: (1 - share) student + share teacher
@@ -85,8 +85,7 @@ def pull_ceiling(ref_mass, teacher_mass, beta, weight, reward_gap=1.0, iters:int
 # %% ../nbs/34_mitigations.ipynb #179b8dfe
 def mixture_params(K:int, cfg:MogConfig) -> int:
     "Free parameters of one `K`-component mixture in `cfg`'s dimension and covariance type (the count a `Mixture` reports)."
-    D = len(cfg.means[0])
-    return K * (1 + 2 * D + (D * (D - 1) // 2 if cfg.covariance_type == 'full' else 0)) - 1
+    return mixture_n_params(K, len(cfg.means[0]), cfg.covariance_type == 'full')
 
 def fit_flops(P:int, n:int, cfg:MogConfig) -> float:
     "EM fit of a `P`-parameter mixture to `n` samples: drawing them, then `em_iters` x `em_inits` passes with gradients' cost."

@@ -35,16 +35,18 @@ if __name__ == '__main__':
     if mode != 'collect' and only is not None: sys.exit('--algorithms is for collect; run takes --addendum')
     if add is not None and add not in ADDENDA: sys.exit(f'--addendum {add!r}: one of {sorted(ADDENDA)}')
     t0 = time.perf_counter()
-    if mode == 'run' and len(args) == 1:
-        limit_threads()
-        extra = dict(zip(('algorithms', 'pipelines'), ADDENDA[add])) if add else {}
-        done = run_heldout_lm(args[0], worlds, seeds, progress=True, **extra)
-        print(f'{len(done)} runs in {time.perf_counter() - t0:.0f} s')
-    elif mode == 'direct' and len(args) == 1:
-        limit_threads()
-        recs = lm_direct_records(args[0], worlds, seeds, algorithms=LM_DIRECT_ALGORITHMS, progress=True)
-        print(f'{sum(len(v) for v in recs.values())} records written in {time.perf_counter() - t0:.0f} s')
-    elif mode == 'collect' and len(args) == 2:
-        recs = collect_heldout_lm(*args, algorithms=only)
-        print(', '.join(f'{k}: {len(v)} records' for k, v in recs.items()) or 'no finished runs')
-    else: sys.exit(__doc__)
+    try:
+        if mode == 'run' and len(args) == 1:
+            limit_threads()
+            extra = dict(zip(('algorithms', 'pipelines'), ADDENDA[add])) if add else {}
+            done = run_heldout_lm(args[0], worlds, seeds, progress=True, **extra)
+            print(f'{len(done)} runs in {time.perf_counter() - t0:.0f} s')
+        elif mode == 'direct' and len(args) == 1:
+            limit_threads()
+            recs = lm_direct_records(args[0], worlds, seeds, algorithms=LM_DIRECT_ALGORITHMS, progress=True)
+            print(f'{sum(len(v) for v in recs.values())} records written in {time.perf_counter() - t0:.0f} s')
+        elif mode == 'collect' and len(args) == 2:
+            recs = collect_heldout_lm(*args, algorithms=only)
+            print(', '.join(f'{k}: {len(v)} records' for k, v in recs.items()) or 'no finished runs')
+        else: sys.exit(__doc__)
+    except ValueError as e: sys.exit(f'heldout_lm: {e}')   # a bad setting or a busy run directory: the message says what to change
