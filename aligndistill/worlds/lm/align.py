@@ -7,7 +7,7 @@ Docs: https://aligndistill.github.io/aligndistill/lm_align.html.md"""
 # %% auto #0
 __all__ = ['ALIGNERS', 'RL_VARIANTS', 'REFRESH_SEGMENTS', 'OFFLINE_DPO', 'LM_ALGORITHMS', 'AlignConfig', 'reference_folder',
            'trainer_reference', 'dpo_pairs', 'dpo_trainer', 'dpo_align', 'dpo_offline_align', 'kl_shaped_reward',
-           'rl_trainer', 'rl_align', 'align_lm']
+           'rl_trainer', 'StepProbe', 'rl_align', 'align_lm']
 
 # %% ../../../nbs/12_lm_align.ipynb #69eda90d
 import copy, math, tempfile, warnings
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 from datasets import Dataset
-from transformers import PrinterCallback
+from transformers import PrinterCallback, TrainerCallback
 from trl import DPOConfig, DPOTrainer, GRPOConfig, GRPOTrainer, RLOOConfig, RLOOTrainer
 
 from ...core import Config, check
@@ -99,18 +99,27 @@ def dpo_trainer(policy, ref, pairs:Dataset, tok, cfg:AlignConfig, seed:int, out_
     tr.remove_callback(PrinterCallback)
     return tr
 
-def dpo_align(policy, ref, oracle, tok, cfg:AlignConfig, seed:int, progress:bool=False, prompt_ids:list|None=None):
+def _call_probe(probe, step, model):
+    "Run `probe(step, model)` without gradients and give the model back in the mode it was in."
+    was = model.training
+    with torch.no_grad(): probe(step, model)
+    model.train(was)
+
+def dpo_align(policy, ref, oracle, tok, cfg:AlignConfig, seed:int, progress:bool=False, prompt_ids:list|None=None,
+              probe=None, probe_at:tuple=(), stop_after:int|None=None):   # see `align_lm`; a DPO step is a round
     "On-policy DPO rounds against `ref`; returns the aligned copy of `policy` and the usable pair count per round."
     policy, g, n_pairs = copy.deepcopy(policy), torch.Generator().manual_seed(seed), []
-    for r in range(cfg.dpo_rounds):
+    if probe is not None and 0 in probe_at: _call_probe(probe, 0, policy)
+    for r in range(cfg.dpo_rounds if stop_after is None else min(stop_after, cfg.dpo_rounds)):
         comps = generate_ids(policy, tok, cfg.dpo_pool, max_new_tokens=cfg.max_new_tokens, seed=seed * 1000 + r, prompt_ids=prompt_ids)
         pairs = dpo_pairs(comps, oracle.score(comps)['reward'], tok, cfg.dpo_pairs, cfg.dpo_margin, g,
                           prompt=tok.decode(prompt_ids) if prompt_ids else None)
         n_pairs.append(len(pairs))
-        if len(pairs) == 0: continue
-        with tempfile.TemporaryDirectory() as d, warnings.catch_warnings():
-            warnings.simplefilter('ignore')
-            dpo_trainer(policy, ref, pairs, tok, cfg, seed + r, d, progress).train()
+        if len(pairs):
+            with tempfile.TemporaryDirectory() as d, warnings.catch_warnings():
+                warnings.simplefilter('ignore')
+                dpo_trainer(policy, ref, pairs, tok, cfg, seed + r, d, progress).train()
+        if probe is not None and r + 1 in probe_at: _call_probe(probe, r + 1, policy)
     policy.eval()
     return policy, dict(dpo_pairs=n_pairs)
 
@@ -184,12 +193,24 @@ def rl_trainer(kind:str,    # a key of `RL_VARIANTS`: 'rloo', 'grpo' or an ablat
     tr.remove_callback(PrinterCallback)
     return tr
 
-def rl_align(kind, policy, ref, oracle, tok, cfg:AlignConfig, seed:int, progress:bool=False, prompt_ids:list|None=None):
+class StepProbe(TrainerCallback):
+    "A trainer callback: `probe(step, model)` after each optimiser step in `at` (without gradients), and the run stopped after step `stop_after` (None: to the end)."
+    def __init__(self, model, probe=None, at:tuple=(), stop_after:int|None=None):
+        self.model, self.probe, self.at, self.stop_after = model, probe, set(at), stop_after
+    def on_step_end(self, args, state, control, **kw):
+        if self.probe is not None and state.global_step in self.at: _call_probe(self.probe, state.global_step, self.model)
+        if self.stop_after is not None and state.global_step >= self.stop_after: control.should_training_stop = True
+        return control
+
+def rl_align(kind, policy, ref, oracle, tok, cfg:AlignConfig, seed:int, progress:bool=False, prompt_ids:list|None=None,
+             probe=None, probe_at:tuple=(), stop_after:int|None=None):   # see `align_lm`
     "Align a copy of `policy` with RLOO, GRPO or an ablation of them (`RL_VARIANTS`) against `ref`; return it and the trainer's final reward."
     policy = copy.deepcopy(policy)
+    if probe is not None and 0 in probe_at: _call_probe(probe, 0, policy)
     with tempfile.TemporaryDirectory() as d, warnings.catch_warnings():
         warnings.simplefilter('ignore')
         tr = rl_trainer(kind, policy, ref, oracle, tok, cfg, seed, d, progress, prompt_ids)
+        if probe is not None or stop_after is not None: tr.add_callback(StepProbe(policy, probe, probe_at, stop_after))
         tr.train()
     policy.eval()
     rewards = [h['reward'] for h in tr.state.log_history if 'reward' in h]
@@ -197,11 +218,17 @@ def rl_align(kind, policy, ref, oracle, tok, cfg:AlignConfig, seed:int, progress
 
 def align_lm(policy, ref, algorithm:str, oracle, tok, cfg:AlignConfig, seed:int, progress:bool=False,
              prompt_ids:list|None=None, # the world's prompt (default the BOS token; the text world's "The")
-             offline:list|None=None):   # offline DPO's completions (p* samples); required for `OFFLINE_DPO`'s algorithms
+             offline:list|None=None,    # offline DPO's completions (p* samples); required for `OFFLINE_DPO`'s algorithms
+             probe=None,                # `probe(step, model)`, called at the steps in `probe_at` (0: before the first)
+             probe_at:tuple=(),         # optimiser steps (RLOO/GRPO) or rounds (on-policy DPO) after which `probe` runs
+             stop_after:int|None=None): # stop after this many steps/rounds: a pilot, exactly the start of the full run
     "Align a copy of `policy` towards the oracle reward with `algorithm` in `LM_ALGORITHMS`, KL to `ref`; `(model, info)`."
     check(algorithm in LM_ALGORITHMS, 'algorithm', algorithm, f'one of {LM_ALGORITHMS}')
-    if algorithm == 'dpo': return dpo_align(policy, ref, oracle, tok, cfg, seed, progress, prompt_ids)
+    check(stop_after is None or (isinstance(stop_after, int) and stop_after >= 1), 'align_lm stop_after', stop_after, 'None or a positive number of steps')
+    steer = dict(probe=probe, probe_at=tuple(probe_at), stop_after=stop_after)
+    if algorithm == 'dpo': return dpo_align(policy, ref, oracle, tok, cfg, seed, progress, prompt_ids, **steer)
     if algorithm in OFFLINE_DPO:
+        check(probe is None and stop_after is None, 'align_lm probe/stop_after', algorithm, 'an on-policy aligner: offline DPO trains once, it has no steps to pilot')
         check(offline is not None and len(offline) >= 2, 'align_lm offline', None if offline is None else len(offline), f'the completions {algorithm} learns from (p* samples)')
         return dpo_offline_align(policy, ref, offline, oracle, tok, cfg, seed, OFFLINE_DPO[algorithm], progress, prompt_ids)
-    return rl_align(algorithm, policy, ref, oracle, tok, cfg, seed, progress, prompt_ids)
+    return rl_align(algorithm, policy, ref, oracle, tok, cfg, seed, progress, prompt_ids, **steer)

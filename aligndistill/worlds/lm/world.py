@@ -164,12 +164,12 @@ class LmWorld:
         if self.text_world: return self._pstar(n, _gen_seed(seed, 'dpo-off') % 2**31)
         return [q[1:] for q in self._seqs(*self.lang.sample(n, stage_generator(seed, 'dpo-off')))]   # drop the prompt token
 
-    def align(self, policy, ref, algorithm:str, seeds:list):
-        "Align a copy of `policy` with `algorithm`, KL to `ref` (neither is modified)."
+    def align(self, policy, ref, algorithm:str, seeds:list, **steer):
+        "Align a copy of `policy` with `algorithm`, KL to `ref` (neither is modified); `steer`: `align_lm`'s `probe`, `probe_at`, `stop_after`."
         (s,) = seeds
         off = self.offline_pairs_data(s) if algorithm in OFFLINE_DPO else None
         model, info = align_lm(policy, ref, algorithm, self.oracle, self.tok, self.config.align, _gen_seed(s, f'align-{algorithm}') % 2**31,
-                               progress=self.progress, prompt_ids=self.prompt_ids, offline=off)
+                               progress=self.progress, prompt_ids=self.prompt_ids, offline=off, **steer)
         a = self.config.align
         draws = 0 if off is not None else a.dpo_rounds * a.dpo_pool if algorithm == 'dpo' else a.steps * a.batch_size
         return Staged(model, dict(params=_n_params(model), onpolicy_samples=draws, **({'pstar_samples': len(off)} if off is not None else {}), **info))

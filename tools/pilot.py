@@ -1,0 +1,39 @@
+#!/usr/bin/env python
+"""Record the pilot audit's runs (chapter 35_pilot), each resumable (done runs are skipped).
+
+    python tools/pilot.py dev OUT [--seeds 0-7]                        # world 0, tau 0.5 and 1: full K->A runs with the pilot's probes
+    python tools/pilot.py a OUT --students WORK [--seeds 3000-3009]    # held-out A: pilots of the stored students of tools/heldout_lm.py run WORK
+    python tools/pilot.py b OUT [--seeds 3000-3009]                    # held-out B: worlds 4 and 5, full K->A runs with the probes
+
+Records go to OUT/pilot.json. Set AD_THREADS (default 1)."""
+import sys, time
+from aligndistill.core import limit_threads
+from aligndistill.pilot import PILOT_ABLATIONS, PILOT_ALGORITHMS, PILOT_DEV, PILOT_HELDOUT_A, PILOT_HELDOUT_B, pilot_records
+
+def _opt(args, name, parse, default):
+    if name not in args: return default
+    i = args.index(name)
+    if i + 1 >= len(args): sys.exit(f'{name} needs a value (see --help)')
+    v = args[i + 1]; del args[i:i + 2]
+    try: return parse(v)
+    except ValueError: sys.exit(f'{name} {v!r}: write it as in the usage, e.g. --seeds 3000-3004')
+
+def _range(v):
+    a, _, b = v.partition('-')
+    return tuple(range(int(a), int(b or a) + 1))
+
+if __name__ == '__main__':
+    args = sys.argv[1:]
+    sets = dict(dev=(PILOT_DEV, PILOT_ALGORITHMS), a=(PILOT_HELDOUT_A, PILOT_ALGORITHMS + PILOT_ABLATIONS), b=(PILOT_HELDOUT_B, PILOT_ALGORITHMS))
+    if not args or args[0] not in sets: sys.exit(__doc__)
+    (spec, algorithms), args = sets[args[0]], args[1:]
+    mode = sys.argv[1]
+    seeds = _opt(args, '--seeds', _range, spec['seeds'])
+    students = _opt(args, '--students', str, None)
+    if (mode == 'a') != (students is not None): sys.exit('--students WORK is required for a, and only for a')
+    if len(args) != 1: sys.exit(__doc__)
+    limit_threads()
+    t0 = time.perf_counter()
+    try: recs = pilot_records(args[0], spec['worlds'], seeds, spec['taus'], algorithms, students=students, progress=True)
+    except ValueError as e: sys.exit(f'pilot: {e}')   # a bad setting or a busy folder: the message says what to change
+    print(f'{len(recs)} records in {args[0]}/pilot.json ({time.perf_counter() - t0:.0f} s)')
