@@ -6,11 +6,12 @@ Docs: https://aligndistill.github.io/aligndistill/pilot.html.md"""
 
 # %% auto #0
 __all__ = ['PILOT_FRACTIONS', 'PILOT_THRESHOLDS', 'PILOT_RULES', 'PILOT_N_EVAL', 'PILOT_SUCCESS', 'PILOT_ALGORITHMS',
-           'PILOT_ABLATIONS', 'PILOT_DEV', 'PILOT_HELDOUT_A', 'PILOT_HELDOUT_B', 'pilot_budget', 'pilot_steps',
-           'lm_pilot_run', 'pilot_key', 'pilot_records', 'pilot_rows', 'recorded_ka_outcomes', 'pilot_predict',
-           'audit_predict', 'rule_grid', 'choose_pilot_rule', 'agreement', 'confusion', 'check_pilot']
+           'PILOT_ABLATIONS', 'PILOT_DEV', 'PILOT_HELDOUT_A', 'PILOT_HELDOUT_B', 'PILOT_CHOICE', 'pilot_budget',
+           'pilot_steps', 'lm_pilot_run', 'pilot_key', 'pilot_records', 'pilot_rows', 'recorded_ka_outcomes',
+           'pilot_predict', 'audit_predict', 'rule_grid', 'choose_pilot_rule', 'agreement', 'confusion', 'check_pilot',
+           'plot_pilot_trajectories']
 
-# %% ../nbs/35_pilot.ipynb #cd849349
+# %% ../nbs/35_pilot.ipynb #28885deb
 import math, time
 from pathlib import Path
 
@@ -21,11 +22,10 @@ from .audit import audit_synthetic_lm
 from .stats import binom_tail, clopper_pearson
 from .heldout_lm import AUDIT_FIELDS, LM_HELDOUT_SEEDS, heldout_lm_config
 from .report import markdown_table
-from .worlds.lm.align import OFFLINE_DPO, AlignConfig
-from .worlds.lm.train import generate_ids
+from .worlds.lm.align import ALIGNERS, LM_ALGORITHMS, OFFLINE_DPO, AlignConfig
 from .worlds.lm.world import LmConfig, LmWorld, _gen_seed
 
-# %% ../nbs/35_pilot.ipynb #c620d3e7
+# %% ../nbs/35_pilot.ipynb #ba29c30d
 PILOT_FRACTIONS = (0.1, 0.2, 0.3)              # how much of the run a pilot may spend (the development grid)
 PILOT_THRESHOLDS = (0.02, 0.05, 0.1, 0.2, 0.3)  # the threshold rules' levels of the pilot's target precision
 PILOT_RULES = ('extrapolate',) + PILOT_THRESHOLDS   # in tie-break order
@@ -37,7 +37,7 @@ PILOT_DEV = dict(worlds=(0,), seeds=tuple(range(8)), taus=(0.5, 1.0))
 PILOT_HELDOUT_A = dict(worlds=(1, 2, 3), seeds=LM_HELDOUT_SEEDS, taus=(0.5,))
 PILOT_HELDOUT_B = dict(worlds=(4, 5), seeds=LM_HELDOUT_SEEDS, taus=(0.5,))
 
-# %% ../nbs/35_pilot.ipynb #eeb66c29
+# %% ../nbs/35_pilot.ipynb #d039a84b
 def pilot_budget(algorithm:str, cfg:AlignConfig) -> int:
     "The full run's length in the units a pilot is cut in: optimiser steps (RLOO/GRPO and variants) or rounds (on-policy DPO)."
     check(algorithm not in OFFLINE_DPO, 'pilot algorithm', algorithm, 'an on-policy aligner (offline DPO trains once; it has no start to pilot)')
@@ -51,7 +51,7 @@ def pilot_steps(algorithm:str, cfg:AlignConfig, fraction:float) -> int:
     k = math.ceil(fraction * b) if algorithm == 'dpo' else round(fraction * b)
     return min(max(1, k), b - 1)
 
-def lm_pilot_run(world:LmWorld,    # a synthetic-language world
+def lm_pilot_run(world,            # a language world: `LmWorld`, or `GivenLmWorld` (your own models)
                  model,            # K→A's student: the reference and the start of the run
                  algorithm:str,    # an on-policy aligner of the world
                  seed:int,         # the experiment seed (the run's own seed derives from it, as in `LmWorld.align`)
@@ -66,9 +66,7 @@ def lm_pilot_run(world:LmWorld,    # a synthetic-language world
     def probe(step, m):
         t = time.perf_counter()
         secs[step] = t - clock['start'] - clock['probes']
-        comps = generate_ids(m, world.tok, n_eval, max_new_tokens=world.max_new, seed=_gen_seed(seed, f'pilot-{algorithm}-{step}') % 2**31,
-                             prompt_ids=world.prompt_ids)
-        hits[step] = int(world._hits(comps).sum())
+        hits[step] = world.target_hits(m, n_eval, _gen_seed(seed, f'pilot-{algorithm}-{step}') % 2**31)
         clock['probes'] += time.perf_counter() - t
     staged = world.align(model, model, algorithm, [seed], probe=probe, probe_at=(0, *at.values()),
                          stop_after=None if full else max(at.values()))
@@ -80,7 +78,7 @@ def lm_pilot_run(world:LmWorld,    # a synthetic-language world
         out['final'] = {k: float(m[k]) for k in ('target_precision', 'target_precision_se', 'recall', 'precision')}
     return out
 
-# %% ../nbs/35_pilot.ipynb #7d1f82bf
+# %% ../nbs/35_pilot.ipynb #56209b82
 def _stored_student(root, w, s, world):
     "The student stage of a recorded held-out run `root/w<W>-s<S>`: the model, and the stage's folder name."
     fs = sorted(Path(root).glob(f'w{w}-s{s}/stages/seed{s}/student-*/model'))
@@ -123,7 +121,7 @@ def pilot_records(out:str|Path,        # `pilot.json` goes here
                                        + (f", final {r['final']['target_precision']:.3f}" if 'final' in r else ''), flush=True)
     return load()
 
-# %% ../nbs/35_pilot.ipynb #35d55911
+# %% ../nbs/35_pilot.ipynb #c09ba802
 def pilot_rows(records:list,              # `pilot.json` records
                outcomes:dict|None=None,   # (world, seed, aligner) -> K→A's final target precision, for pilot-only records
               ) -> list:
@@ -142,7 +140,7 @@ def recorded_ka_outcomes(records:list) -> dict:
     "(world seed, seed, aligner) -> K→A's target precision, from `collect_heldout_lm`'s records."
     return {(r['config']['world']['seed'], r['seed'], r['algorithm']): r['metrics']['target_precision'] for r in records if r['pipeline'] == 'KA'}
 
-# %% ../nbs/35_pilot.ipynb #05f6382a
+# %% ../nbs/35_pilot.ipynb #ff365c29
 def _rate(h, n): return (h + 0.5) / (n + 1)
 def _logit(p): return math.log(p / (1 - p))
 
@@ -168,7 +166,7 @@ def choose_pilot_rule(rows:list) -> dict:
     grid = rule_grid(rows)
     return max(grid, key=lambda g: (g['agree'], -g['fraction'], -PILOT_RULES.index(g['rule'])))
 
-# %% ../nbs/35_pilot.ipynb #3324ca0b
+# %% ../nbs/35_pilot.ipynb #f562e621
 def agreement(rows:list, predict) -> dict:
     "How often `predict(row)` equals the outcome, with the exact 95% interval."
     k, n = sum(predict(r) == r['ok'] for r in rows), len(rows)
@@ -196,3 +194,28 @@ def check_pilot(main_a:list, b:list, abl_a:list, choice:dict, alpha:float=0.05) 
     p = binom_tail(xo, xo + yo, 0.5) if xo + yo else 1.0
     out['P3'] = dict(n=len(both), pilot=sum(x), audit=sum(y), pilot_only=xo, audit_only=yo, p=p, holds=p < alpha)
     return out
+
+# %% ../nbs/35_pilot.ipynb #d45dd388
+def plot_pilot_trajectories(rows:list,   # `pilot_rows`
+                            title:str='') -> plt.Figure:
+    "The log-odds of the target rate at the start of each run, one panel per aligner, coloured by the run's outcome."
+    algs = [a for a in PILOT_ALGORITHMS + PILOT_ABLATIONS if any(r['algorithm'] == a for r in rows)]
+    fig, axes = plt.subplots(1, len(algs), figsize=(3.1 * len(algs), 2.9), sharey=True, squeeze=False)
+    for ax, a in zip(axes[0], algs):
+        for r in (r for r in rows if r['algorithm'] == a):
+            ks = sorted({0, *r['steps'].values()})
+            ax.plot([k / r['budget'] for k in ks], [_logit(_rate(r['hits'][k], r['n'])) for k in ks],
+                    color='tab:green' if r['ok'] else 'tab:red', alpha=0.45, lw=1, marker='.', ms=3)
+        ax.axhline(_logit(PILOT_SUCCESS), color='k', ls=':', lw=0.8)
+        n_ok = sum(r['ok'] for r in rows if r['algorithm'] == a)
+        ax.set_title(f"{a} (K→A reached ½: {n_ok} of {sum(r['algorithm'] == a for r in rows)})", fontsize=9)
+        ax.set_xlabel('share of the run done')
+    axes[0][0].set_ylabel('log-odds of target precision')
+    axes[0][0].plot([], [], color='tab:green', label='K→A reached ½'); axes[0][0].plot([], [], color='tab:red', label='it did not')
+    axes[0][0].legend(fontsize=8, loc='upper left')
+    if title: fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/35_pilot.ipynb #01b929cc
+PILOT_CHOICE = dict(fraction=0.2, rule='extrapolate')   # chosen by `choose_pilot_rule` on the development runs (asserted below)

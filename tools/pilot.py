@@ -5,6 +5,8 @@
     python tools/pilot.py a OUT --students WORK [--seeds 3000-3009]    # held-out A: pilots of the stored students of tools/heldout_lm.py run WORK
     python tools/pilot.py b OUT [--seeds 3000-3009]                    # held-out B: worlds 4 and 5, full K->A runs with the probes
 
+--algorithms main|ablations (a only): the main set or the secondary one (default both, seed by seed).
+
 Records go to OUT/pilot.json. Set AD_THREADS (default 1)."""
 import sys, time
 from aligndistill.core import limit_threads
@@ -30,6 +32,11 @@ if __name__ == '__main__':
     mode = sys.argv[1]
     seeds = _opt(args, '--seeds', _range, spec['seeds'])
     students = _opt(args, '--students', str, None)
+    sets_a = dict(main=PILOT_ALGORITHMS, ablations=PILOT_ABLATIONS)
+    only = _opt(args, '--algorithms', str, None)
+    if only is not None:
+        if mode != 'a' or only not in sets_a: sys.exit('--algorithms main|ablations is for a only')
+        algorithms = sets_a[only]
     if (mode == 'a') != (students is not None): sys.exit('--students WORK is required for a, and only for a')
     if len(args) != 1: sys.exit(__doc__)
     limit_threads()

@@ -25,7 +25,7 @@ from ...study import Staged, register_world
 from ...audit import AuditSetting, audit_hits, load_target, _fn_name, _hit_value
 from .data import pretrained_args
 from .train import SIZES, TrainConfig, as_dataset, completion_logprobs, generate_ids, make_model, train_lm
-from .align import ALIGNERS, AlignConfig, dpo_pairs, dpo_trainer, reference_folder, _rl_args
+from .align import ALIGNERS, AlignConfig, StepProbe, dpo_pairs, dpo_trainer, reference_folder, _call_probe, _rl_args
 
 # %% ../../../nbs/15_lm_your_models.ipynb #d5d03713
 def load_given_lm(path:str,           # a local folder with a causal LM (config.json, safetensors weights) and its tokenizer
@@ -356,10 +356,15 @@ class GivenLmWorld:
                                     train_flops=6 * _n_params(student) * n_tok, kd_target_share=hits, kd_sample_dtype=sample_dtype, gen_tokens=sum(len(x) for _, x in comps),
                                     weights=weights_digest(student), audit=self.audit(student, _gen_seed(s, 'audit-student'))))
 
-    def _dpo(self, policy, ref, a:AlignConfig, seed:int):
+    def target_hits(self, model, n:int, seed:int) -> int:
+        "Target hits among `n` completions of `model`, spread over the prompts as `sample` spreads them."
+        return int(self.oracle.score([x for _, x in self.sample(model, n, seed)])['hit'].sum())
+
+    def _dpo(self, policy, ref, a:AlignConfig, seed:int, probe=None, probe_at:tuple=(), stop_after:int|None=None):
         policy, g, n_pairs = copy.deepcopy(policy), torch.Generator().manual_seed(seed), []
         P = len(self.prompts)
-        for r in range(a.dpo_rounds):
+        if probe is not None and 0 in probe_at: _call_probe(probe, 0, policy)
+        for r in range(a.dpo_rounds if stop_after is None else min(stop_after, a.dpo_rounds)):
             comps = self.sample(policy, a.dpo_pool, seed * 1000 + r)
             rew = self.oracle.score([x for _, x in comps])['reward']
             parts = []
@@ -370,30 +375,33 @@ class GivenLmWorld:
                                            prompt=self.prompt_texts[i]))
             pairs = concatenate_datasets(parts) if parts else Dataset.from_dict(dict(prompt=[], chosen=[], rejected=[]))
             n_pairs.append(len(pairs))
-            if len(pairs) == 0: continue
-            with tempfile.TemporaryDirectory() as d, warnings.catch_warnings():
-                warnings.simplefilter('ignore')
-                dpo_trainer(policy, ref, pairs, self.tok, a, seed + r, d, self.progress).train()
+            if len(pairs):
+                with tempfile.TemporaryDirectory() as d, warnings.catch_warnings():
+                    warnings.simplefilter('ignore')
+                    dpo_trainer(policy, ref, pairs, self.tok, a, seed + r, d, self.progress).train()
+            if probe is not None and r + 1 in probe_at: _call_probe(probe, r + 1, policy)
         return policy.eval(), dict(dpo_pairs=n_pairs)
 
-    def _rl(self, kind, policy, ref, a:AlignConfig, seed:int):
+    def _rl(self, kind, policy, ref, a:AlignConfig, seed:int, probe=None, probe_at:tuple=(), stop_after:int|None=None):
         policy = copy.deepcopy(policy)
+        if probe is not None and 0 in probe_at: _call_probe(probe, 0, policy)
         with tempfile.TemporaryDirectory() as d, warnings.catch_warnings():
             warnings.simplefilter('ignore')
             tr = given_rl_trainer(kind, policy, ref, self.oracle.reward_fn(), self.tok, a, seed, d, self.prompt_texts, self.progress)
+            if probe is not None or stop_after is not None: tr.add_callback(StepProbe(policy, probe, probe_at, stop_after))
             tr.train()
         rewards = [h['reward'] for h in tr.state.log_history if 'reward' in h]
         return policy.eval(), dict(train_reward_last=rewards[-1] if rewards else float('nan'))
 
-    def align(self, policy, ref, algorithm:str, seeds:list):
-        "Align a copy of `policy` to the reward with `algorithm`, KL to `ref` (neither is modified); the cost names the reference's weights."
+    def align(self, policy, ref, algorithm:str, seeds:list, **steer):
+        "Align a copy of `policy` to the reward with `algorithm`, KL to `ref` (neither is modified); the cost names the reference's weights. `steer`: `align_lm`'s `probe`, `probe_at`, `stop_after`."
         (s,) = seeds
         check(algorithm in ALIGNERS, 'algorithm', algorithm, f'one of {ALIGNERS}')
         a, seed = self.config.align, _gen_seed(s, f'align-{algorithm}')
         ref_w = weights_digest(ref)
         if self.config.teacher_lr and weights_digest(policy) == self.teacher_weights:   # A→K aligns the teacher: a model of its size
             a = a.replace(lr=self.config.teacher_lr)
-        model, info = self._dpo(policy, ref, a, seed) if algorithm == 'dpo' else self._rl(algorithm, policy, ref, a, seed)
+        model, info = self._dpo(policy, ref, a, seed, **steer) if algorithm == 'dpo' else self._rl(algorithm, policy, ref, a, seed, **steer)
         info = {k: v for k, v in info.items() if not (isinstance(v, float) and not math.isfinite(v))}
         draws = a.dpo_rounds * a.dpo_pool if algorithm == 'dpo' else a.steps * a.batch_size
         return Staged(model, dict(params=_n_params(model), onpolicy_samples=draws, reference=ref_w, lr=a.lr, **info))

@@ -131,6 +131,12 @@ class LmWorld:
     def _hits(self, comps):
         return (self.oracle.score(comps, loglik=False) if self.text_world else self.oracle.score(comps))['hit']
 
+    def target_hits(self, model, n:int, seed:int) -> int:
+        "Target hits among `n` completions of `model` (the prompt's), drawn with their own generator seeded by `seed`."
+        comps = generate_ids(model, self.tok, n, max_new_tokens=self.max_new, seed=seed, prompt_ids=self.prompt_ids,
+                             **(dict(batch_size=self.config.text.batch_size) if self.text_world else {}))
+        return int(self._hits(comps).sum())
+
     def _seqs(self, sym, lengths):
         return [[self.tok.bos_token_id] + (sym[i, :lengths[i]] + N_SPECIAL).tolist() + [self.tok.eos_token_id] for i in range(len(lengths))]
 
