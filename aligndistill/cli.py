@@ -1,4 +1,4 @@
-"""`aligndistill mog`, `lm`, `study`, `report` and `audit`: one parser for every command, the same `--config`, `--set`, `--show-config`, `--threads`, `--rerun` and `--quiet` for every study, input validated before anything is written.
+"""`aligndistill mog`, `lm`, `study`, `report`, `audit` and `pilot`: one parser for every command, the same `--config`, `--set`, `--show-config`, `--threads`, `--rerun` and `--quiet` for every study, input validated before anything is written.
 
 Docs: https://aligndistill.github.io/aligndistill/cli.html.md"""
 
@@ -30,6 +30,7 @@ COMMANDS = {  # name: (module:function, what it does)
     'study': ('aligndistill.cli:study', "any world, a user's own included: --world module:Class (chapter 04)"),
     'report': ('aligndistill.cli:report', "a run directory's headline, tables and figures (chapter 07)"),
     'audit': ('aligndistill.audit:audit_cli', 'the recall audit: can a reference reach the target before alignment? (chapter 31_audit)'),
+    'pilot': ('aligndistill.pilot:pilot_cli', "the pilot audit: K→A's first fifth on a run's students predicts its end (chapter 35_pilot)"),
 }
 
 def _err(cmd, msg):

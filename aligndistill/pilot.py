@@ -6,12 +6,12 @@ Docs: https://aligndistill.github.io/aligndistill/pilot.html.md"""
 
 # %% auto #0
 __all__ = ['PILOT_FRACTIONS', 'PILOT_THRESHOLDS', 'PILOT_RULES', 'PILOT_N_EVAL', 'PILOT_SUCCESS', 'PILOT_ALGORITHMS',
-           'PILOT_ABLATIONS', 'PILOT_DEV', 'PILOT_HELDOUT_A', 'PILOT_HELDOUT_B', 'PILOT_CHOICE', 'pilot_budget',
-           'pilot_steps', 'lm_pilot_run', 'pilot_key', 'pilot_records', 'pilot_rows', 'recorded_ka_outcomes',
-           'pilot_predict', 'audit_predict', 'rule_grid', 'choose_pilot_rule', 'agreement', 'confusion', 'check_pilot',
-           'plot_pilot_trajectories']
+           'PILOT_ABLATIONS', 'PILOT_DEV', 'PILOT_HELDOUT_A', 'PILOT_HELDOUT_B', 'PILOT_CHOICE', 'PILOT_HELDOUT_C',
+           'pilot_budget', 'pilot_steps', 'lm_pilot_run', 'pilot_key', 'pilot_records', 'pilot_rows',
+           'recorded_ka_outcomes', 'pilot_predict', 'audit_predict', 'rule_grid', 'choose_pilot_rule', 'agreement',
+           'confusion', 'check_pilot', 'plot_pilot_trajectories', 'pilot_cli']
 
-# %% ../nbs/35_pilot.ipynb #28885deb
+# %% ../nbs/35_pilot.ipynb #370c71ca
 import math, time
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from .report import markdown_table
 from .worlds.lm.align import ALIGNERS, LM_ALGORITHMS, OFFLINE_DPO, AlignConfig
 from .worlds.lm.world import LmConfig, LmWorld, _gen_seed
 
-# %% ../nbs/35_pilot.ipynb #ba29c30d
+# %% ../nbs/35_pilot.ipynb #91a3ad0f
 PILOT_FRACTIONS = (0.1, 0.2, 0.3)              # how much of the run a pilot may spend (the development grid)
 PILOT_THRESHOLDS = (0.02, 0.05, 0.1, 0.2, 0.3)  # the threshold rules' levels of the pilot's target precision
 PILOT_RULES = ('extrapolate',) + PILOT_THRESHOLDS   # in tie-break order
@@ -37,7 +37,7 @@ PILOT_DEV = dict(worlds=(0,), seeds=tuple(range(8)), taus=(0.5, 1.0))
 PILOT_HELDOUT_A = dict(worlds=(1, 2, 3), seeds=LM_HELDOUT_SEEDS, taus=(0.5,))
 PILOT_HELDOUT_B = dict(worlds=(4, 5), seeds=LM_HELDOUT_SEEDS, taus=(0.5,))
 
-# %% ../nbs/35_pilot.ipynb #d039a84b
+# %% ../nbs/35_pilot.ipynb #6aeebbee
 def pilot_budget(algorithm:str, cfg:AlignConfig) -> int:
     "The full run's length in the units a pilot is cut in: optimiser steps (RLOO/GRPO and variants) or rounds (on-policy DPO)."
     check(algorithm not in OFFLINE_DPO, 'pilot algorithm', algorithm, 'an on-policy aligner (offline DPO trains once; it has no start to pilot)')
@@ -78,11 +78,11 @@ def lm_pilot_run(world,            # a language world: `LmWorld`, or `GivenLmWor
         out['final'] = {k: float(m[k]) for k in ('target_precision', 'target_precision_se', 'recall', 'precision')}
     return out
 
-# %% ../nbs/35_pilot.ipynb #56209b82
-def _stored_student(root, w, s, world):
-    "The student stage of a recorded held-out run `root/w<W>-s<S>`: the model, and the stage's folder name."
-    fs = sorted(Path(root).glob(f'w{w}-s{s}/stages/seed{s}/student-*/model'))
-    check(len(fs) == 1, 'pilot students', f'{root}/w{w}-s{s}', f'one stored student stage (found {len(fs)}); run tools/heldout_lm.py run first')
+# %% ../nbs/35_pilot.ipynb #4c20b133
+def _stored(root, w, s, world, stage='student'):
+    "The `stage` (student or teacher) of a recorded held-out run `root/w<W>-s<S>`: the model, and the stage's folder name."
+    fs = sorted(Path(root).glob(f'w{w}-s{s}/stages/seed{s}/{stage}-*/model'))
+    check(len(fs) == 1, f'pilot {stage}s', f'{root}/w{w}-s{s}', f'one stored {stage} stage (found {len(fs)}); run tools/heldout_lm.py run first')
     return world.load(fs[0]), fs[0].parent.name
 
 def pilot_key(r:dict) -> tuple: return (r['world'], r['seed'], r['tau'], r['algorithm'])
@@ -93,9 +93,11 @@ def pilot_records(out:str|Path,        # `pilot.json` goes here
                   fractions:tuple=PILOT_FRACTIONS,
                   n_eval:int=PILOT_N_EVAL,
                   students:str|Path|None=None, # a `run_heldout_lm` folder: load its stored students and run the pilots only
+                  teachers:str|Path|None=None, # a `run_heldout_lm` folder: distil from its stored teachers (the same models `fit_teacher` trains)
                   base:LmConfig|None=None,     # every other setting (default `LmConfig()`)
                   progress:bool=False) -> list:
     "Pilot (and, without `students`, full) K→A runs of every (seed, world, τ, aligner) into `out/pilot.json`; done runs are skipped. Returns all records."
+    check(students is None or teachers is None, 'pilot_records', 'students and teachers', 'one of them: stored students are piloted as they are, stored teachers are distilled anew')
     path = Path(out)/'pilot.json'
     load = lambda: read_json(path) if path.exists() else []
     for s in seeds:
@@ -107,9 +109,9 @@ def pilot_records(out:str|Path,        # `pilot.json` goes here
                 done = {pilot_key(r) for r in load() if r['config'] == cfg}
                 todo = [a for a in algorithms if (w, s, tau, a) not in done]
                 if not todo: continue
-                if students is not None: student, src = _stored_student(students, w, s, world)
+                if students is not None: student, src = _stored(students, w, s, world)
                 else:
-                    if teacher is None: teacher = world.fit_teacher([s]).model
+                    if teacher is None: teacher = _stored(teachers, w, s, world, 'teacher')[0] if teachers is not None else world.fit_teacher([s]).model
                     student, src = world.distil(teacher, [s]).model, 'distilled'
                 aud = {k: v for k, v in audit_synthetic_lm(world, student).items() if k in AUDIT_FIELDS}
                 for a in todo:
@@ -121,7 +123,7 @@ def pilot_records(out:str|Path,        # `pilot.json` goes here
                                        + (f", final {r['final']['target_precision']:.3f}" if 'final' in r else ''), flush=True)
     return load()
 
-# %% ../nbs/35_pilot.ipynb #c09ba802
+# %% ../nbs/35_pilot.ipynb #5ea965db
 def pilot_rows(records:list,              # `pilot.json` records
                outcomes:dict|None=None,   # (world, seed, aligner) -> K→A's final target precision, for pilot-only records
               ) -> list:
@@ -140,7 +142,7 @@ def recorded_ka_outcomes(records:list) -> dict:
     "(world seed, seed, aligner) -> K→A's target precision, from `collect_heldout_lm`'s records."
     return {(r['config']['world']['seed'], r['seed'], r['algorithm']): r['metrics']['target_precision'] for r in records if r['pipeline'] == 'KA'}
 
-# %% ../nbs/35_pilot.ipynb #ff365c29
+# %% ../nbs/35_pilot.ipynb #080946bb
 def _rate(h, n): return (h + 0.5) / (n + 1)
 def _logit(p): return math.log(p / (1 - p))
 
@@ -166,7 +168,7 @@ def choose_pilot_rule(rows:list) -> dict:
     grid = rule_grid(rows)
     return max(grid, key=lambda g: (g['agree'], -g['fraction'], -PILOT_RULES.index(g['rule'])))
 
-# %% ../nbs/35_pilot.ipynb #f562e621
+# %% ../nbs/35_pilot.ipynb #929c0185
 def agreement(rows:list, predict) -> dict:
     "How often `predict(row)` equals the outcome, with the exact 95% interval."
     k, n = sum(predict(r) == r['ok'] for r in rows), len(rows)
@@ -195,7 +197,7 @@ def check_pilot(main_a:list, b:list, abl_a:list, choice:dict, alpha:float=0.05) 
     out['P3'] = dict(n=len(both), pilot=sum(x), audit=sum(y), pilot_only=xo, audit_only=yo, p=p, holds=p < alpha)
     return out
 
-# %% ../nbs/35_pilot.ipynb #d45dd388
+# %% ../nbs/35_pilot.ipynb #e89f7793
 def plot_pilot_trajectories(rows:list,   # `pilot_rows`
                             title:str='') -> plt.Figure:
     "The log-odds of the target rate at the start of each run, one panel per aligner, coloured by the run's outcome."
@@ -217,5 +219,65 @@ def plot_pilot_trajectories(rows:list,   # `pilot_rows`
     fig.tight_layout()
     return fig
 
-# %% ../nbs/35_pilot.ipynb #01b929cc
+# %% ../nbs/35_pilot.ipynb #3dd01320
 PILOT_CHOICE = dict(fraction=0.2, rule='extrapolate')   # chosen by `choose_pilot_rule` on the development runs (asserted below)
+
+# %% ../nbs/35_pilot.ipynb #fbaae7f4
+PILOT_HELDOUT_C = dict(worlds=(1, 2, 3), seeds=LM_HELDOUT_SEEDS, taus=(1.0,))   # the addendum: set A's seeds, distilled at τ = 1
+
+# %% ../nbs/35_pilot.ipynb #fcdf67e3
+def _pilot_world(rec:dict):
+    "The language world of a run's record, rebuilt from its config (the synthetic world or `GivenLmWorld`)."
+    from aligndistill.study import import_object
+    from aligndistill.worlds.lm.given import GivenLmConfig, GivenLmWorld
+    cls = import_object(rec.get('world_class', ''), 'world_class')
+    configs = {LmWorld: LmConfig, GivenLmWorld: GivenLmConfig}
+    check(cls in configs, 'pilot --run', rec['world'], 'a run of `aligndistill lm` (the synthetic world or your own models): the pilot aligns language models')
+    return cls(configs[cls].from_dict(rec['config']))
+
+def _parse_rule(rule):
+    if rule is None or rule == 'extrapolate': return PILOT_CHOICE['rule'] if rule is None else rule
+    try: v = float(rule)
+    except ValueError: v = None
+    check(v is not None and 0 < v < 1, '--rule', rule, "'extrapolate' or a threshold on the pilot's target precision in (0, 1), e.g. 0.05")
+    return v
+
+def pilot_cli(run:str=None,          # a run directory of `aligndistill lm` with its stored stages: pilot K→A from each of its students
+              algorithm:str='rloo',  # the aligner K→A would use
+              fraction:float=None,   # share of the run the pilot spends (default: chapter 35_pilot's choice)
+              rule:str=None,         # 'extrapolate' or a threshold on the pilot's target precision (default: chapter 35_pilot's choice)
+              n_eval:int=PILOT_N_EVAL, # completions drawn to measure the target
+             ):
+    "The pilot audit: run the first part of K→A's alignment on each stored student and predict whether the whole run reaches the target."
+    from aligndistill.cli import UsageError
+    from aligndistill.core import load_results
+    try:
+        check(run is not None, '--run', run, 'a run directory of aligndistill lm (with its stage folders)')
+        f, q = PILOT_CHOICE['fraction'] if fraction is None else fraction, _parse_rule(rule)
+        check(isinstance(n_eval, int) and n_eval >= 1, '--n-eval', n_eval, 'a positive number of completions')
+        recs = load_results(run)
+        studs = [r for r in recs if r['pipeline'] == 'student' and r['algorithm'] == 'none']
+        check(len(studs) > 0, '--run', run, 'a run directory whose results.json has student records')
+        outcome = {(r['algorithm'], r['seed']): r['metrics']['target_precision'] for r in recs if r['pipeline'] == 'KA'}
+        lines = []
+        for r in studs:
+            world = _pilot_world(r)
+            algs = tuple(a for a in (LM_ALGORITHMS if isinstance(world, LmWorld) else ALIGNERS) if a not in OFFLINE_DPO)
+            check(algorithm in algs, '--algorithm', algorithm, f'an on-policy aligner of this world, one of {algs}')
+            pilot_steps(algorithm, world.config.align, f)   # a bad aligner or fraction fails before any work
+            folder = Path(run)/r['model']['path']/'model' if isinstance(r.get('model'), dict) else None
+            check(folder is not None and folder.is_dir(), '--run', run, f"the student's stage folder of seed {r['seed']} (a recorded run without stages cannot be piloted)")
+            p = lm_pilot_run(world, world.load(folder), algorithm, r['seed'], (f,), n_eval, full=False)
+            row = dict(n=n_eval, budget=p['budget'], steps={f: p['steps'][str(f)]}, hits={int(k): v for k, v in p['hits'].items()})
+            go = pilot_predict(row, f, q)
+            k = p['steps'][str(f)]
+            said = (f"seed {r['seed']}: {algorithm} from the student, {p['hits']['0']}/{n_eval} target samples at the start, "
+                    f"{p['hits'][str(k)]}/{n_eval} after {k} of {p['budget']} {'rounds' if algorithm == 'dpo' else 'steps'} ({p['seconds']:.0f} s): "
+                    + ("K→A is predicted to reach the target." if go else "K→A is predicted to miss it: align before distilling (A→K)."))
+            got = outcome.get((algorithm, r['seed']))
+            if got is not None: said += f" Recorded K→A target precision: {got:.3f} ({'reached' if got >= PILOT_SUCCESS else 'missed'})."
+            lines.append(said)
+    except ValueError as e: raise UsageError(str(e)) from None
+    print(f"The pilot audit (rule {q!r} at {f:g} of the run; chosen and tested on synthetic worlds, its agreement on other models is unmeasured):")
+    for s in lines: print('- ' + s)
+    return 0
