@@ -7,11 +7,12 @@ Docs: https://aligndistill.github.io/aligndistill/pilot.html.md"""
 # %% auto #0
 __all__ = ['PILOT_FRACTIONS', 'PILOT_THRESHOLDS', 'PILOT_RULES', 'PILOT_N_EVAL', 'PILOT_SUCCESS', 'PILOT_ALGORITHMS',
            'PILOT_ABLATIONS', 'PILOT_DEV', 'PILOT_HELDOUT_A', 'PILOT_HELDOUT_B', 'PILOT_CHOICE', 'PILOT_HELDOUT_C',
-           'pilot_budget', 'pilot_steps', 'lm_pilot_run', 'pilot_key', 'pilot_records', 'pilot_rows',
-           'recorded_ka_outcomes', 'pilot_predict', 'audit_predict', 'rule_grid', 'choose_pilot_rule', 'agreement',
-           'confusion', 'check_pilot', 'plot_pilot_trajectories', 'pilot_cli']
+           'PILOT_V2_MASS', 'PILOT_V2_CANDIDATES', 'PILOT_V2', 'pilot_budget', 'pilot_steps', 'lm_pilot_run',
+           'pilot_key', 'pilot_records', 'pilot_rows', 'recorded_ka_outcomes', 'pilot_predict', 'audit_predict',
+           'rule_grid', 'choose_pilot_rule', 'agreement', 'confusion', 'check_pilot', 'plot_pilot_trajectories',
+           'v2_predict', 'choose_pilot_v2', 'pilot_cli']
 
-# %% ../nbs/35_pilot.ipynb #370c71ca
+# %% ../nbs/35_pilot.ipynb #f70f838f
 import math, time
 from pathlib import Path
 
@@ -19,13 +20,13 @@ import matplotlib.pyplot as plt
 
 from .core import check, read_json, run_lock, write_json
 from .audit import audit_synthetic_lm
-from .stats import binom_tail, clopper_pearson
+from .stats import binom_tail, clopper_pearson, holm
 from .heldout_lm import AUDIT_FIELDS, LM_HELDOUT_SEEDS, heldout_lm_config
 from .report import markdown_table
 from .worlds.lm.align import ALIGNERS, LM_ALGORITHMS, OFFLINE_DPO, AlignConfig
 from .worlds.lm.world import LmConfig, LmWorld, _gen_seed
 
-# %% ../nbs/35_pilot.ipynb #91a3ad0f
+# %% ../nbs/35_pilot.ipynb #a28a1674
 PILOT_FRACTIONS = (0.1, 0.2, 0.3)              # how much of the run a pilot may spend (the development grid)
 PILOT_THRESHOLDS = (0.02, 0.05, 0.1, 0.2, 0.3)  # the threshold rules' levels of the pilot's target precision
 PILOT_RULES = ('extrapolate',) + PILOT_THRESHOLDS   # in tie-break order
@@ -37,7 +38,7 @@ PILOT_DEV = dict(worlds=(0,), seeds=tuple(range(8)), taus=(0.5, 1.0))
 PILOT_HELDOUT_A = dict(worlds=(1, 2, 3), seeds=LM_HELDOUT_SEEDS, taus=(0.5,))
 PILOT_HELDOUT_B = dict(worlds=(4, 5), seeds=LM_HELDOUT_SEEDS, taus=(0.5,))
 
-# %% ../nbs/35_pilot.ipynb #6aeebbee
+# %% ../nbs/35_pilot.ipynb #9e5f97c4
 def pilot_budget(algorithm:str, cfg:AlignConfig) -> int:
     "The full run's length in the units a pilot is cut in: optimiser steps (RLOO/GRPO and variants) or rounds (on-policy DPO)."
     check(algorithm not in OFFLINE_DPO, 'pilot algorithm', algorithm, 'an on-policy aligner (offline DPO trains once; it has no start to pilot)')
@@ -78,7 +79,7 @@ def lm_pilot_run(world,            # a language world: `LmWorld`, or `GivenLmWor
         out['final'] = {k: float(m[k]) for k in ('target_precision', 'target_precision_se', 'recall', 'precision')}
     return out
 
-# %% ../nbs/35_pilot.ipynb #4c20b133
+# %% ../nbs/35_pilot.ipynb #dd07cb73
 def _stored(root, w, s, world, stage='student'):
     "The `stage` (student or teacher) of a recorded held-out run `root/w<W>-s<S>`: the model, and the stage's folder name."
     fs = sorted(Path(root).glob(f'w{w}-s{s}/stages/seed{s}/{stage}-*/model'))
@@ -123,7 +124,7 @@ def pilot_records(out:str|Path,        # `pilot.json` goes here
                                        + (f", final {r['final']['target_precision']:.3f}" if 'final' in r else ''), flush=True)
     return load()
 
-# %% ../nbs/35_pilot.ipynb #5ea965db
+# %% ../nbs/35_pilot.ipynb #8d167857
 def pilot_rows(records:list,              # `pilot.json` records
                outcomes:dict|None=None,   # (world, seed, aligner) -> K→A's final target precision, for pilot-only records
               ) -> list:
@@ -134,7 +135,7 @@ def pilot_rows(records:list,              # `pilot.json` records
         check(tp is not None, 'pilot_rows outcome', pilot_key(r), 'a full run, or its recorded outcome in `outcomes`')
         rows.append(dict(world=r['world'], seed=r['seed'], tau=r['tau'], algorithm=r['algorithm'], n=r['n_eval'], budget=r['budget'],
                          steps={float(f): k for f, k in r['steps'].items()}, hits={int(k): v for k, v in r['hits'].items()},
-                         final=tp, ok=tp >= PILOT_SUCCESS, audit=r['audit']['status'],
+                         final=tp, ok=tp >= PILOT_SUCCESS, audit=r['audit']['status'], audit_hits=r['audit']['hits'], audit_n=r['audit']['n'],
                          cost={float(f): r['seconds_at'][str(k)] / r['seconds'] for f, k in r['steps'].items()} if r['full'] else None))
     return rows
 
@@ -142,7 +143,7 @@ def recorded_ka_outcomes(records:list) -> dict:
     "(world seed, seed, aligner) -> K→A's target precision, from `collect_heldout_lm`'s records."
     return {(r['config']['world']['seed'], r['seed'], r['algorithm']): r['metrics']['target_precision'] for r in records if r['pipeline'] == 'KA'}
 
-# %% ../nbs/35_pilot.ipynb #080946bb
+# %% ../nbs/35_pilot.ipynb #6617eb2b
 def _rate(h, n): return (h + 0.5) / (n + 1)
 def _logit(p): return math.log(p / (1 - p))
 
@@ -168,7 +169,7 @@ def choose_pilot_rule(rows:list) -> dict:
     grid = rule_grid(rows)
     return max(grid, key=lambda g: (g['agree'], -g['fraction'], -PILOT_RULES.index(g['rule'])))
 
-# %% ../nbs/35_pilot.ipynb #929c0185
+# %% ../nbs/35_pilot.ipynb #cbfd3844
 def agreement(rows:list, predict) -> dict:
     "How often `predict(row)` equals the outcome, with the exact 95% interval."
     k, n = sum(predict(r) == r['ok'] for r in rows), len(rows)
@@ -197,7 +198,7 @@ def check_pilot(main_a:list, b:list, abl_a:list, choice:dict, alpha:float=0.05) 
     out['P3'] = dict(n=len(both), pilot=sum(x), audit=sum(y), pilot_only=xo, audit_only=yo, p=p, holds=p < alpha)
     return out
 
-# %% ../nbs/35_pilot.ipynb #e89f7793
+# %% ../nbs/35_pilot.ipynb #e1482c3b
 def plot_pilot_trajectories(rows:list,   # `pilot_rows`
                             title:str='') -> plt.Figure:
     "The log-odds of the target rate at the start of each run, one panel per aligner, coloured by the run's outcome."
@@ -219,13 +220,34 @@ def plot_pilot_trajectories(rows:list,   # `pilot_rows`
     fig.tight_layout()
     return fig
 
-# %% ../nbs/35_pilot.ipynb #3dd01320
+# %% ../nbs/35_pilot.ipynb #78adf73e
 PILOT_CHOICE = dict(fraction=0.2, rule='extrapolate')   # chosen by `choose_pilot_rule` on the development runs (asserted below)
 
-# %% ../nbs/35_pilot.ipynb #fbaae7f4
+# %% ../nbs/35_pilot.ipynb #592130cf
 PILOT_HELDOUT_C = dict(worlds=(1, 2, 3), seeds=LM_HELDOUT_SEEDS, taus=(1.0,))   # the addendum: set A's seeds, distilled at τ = 1
 
-# %% ../nbs/35_pilot.ipynb #fcdf67e3
+# %% ../nbs/35_pilot.ipynb #50e6e642
+PILOT_V2_MASS = (1e-3, 2e-3, 5e-3, 1e-2)   # the mass candidates' thresholds on the audited student mass
+PILOT_V2_CANDIDATES = (('audit',),) + tuple(('mass', c) for c in PILOT_V2_MASS) + tuple(('pilot', f, q) for f in PILOT_FRACTIONS for q in PILOT_RULES)
+
+def v2_predict(row:dict, cand:tuple) -> bool:
+    "One candidate's prediction of K→A's success: `('audit',)`, `('mass', c)` or `('pilot', fraction, rule)`."
+    if cand[0] == 'audit': return audit_predict(row)
+    if cand[0] == 'mass': return _rate(row['audit_hits'], row['audit_n']) >= cand[1]
+    check(cand[0] == 'pilot', 'v2 candidate', cand, "('audit',), ('mass', c) or ('pilot', fraction, rule)")
+    return pilot_predict(row, cand[1], cand[2])
+
+def choose_pilot_v2(rows:list) -> dict:
+    "Per aligner, the candidate with the most runs right; ties to the one listed first."
+    out = {}
+    for a in sorted({r['algorithm'] for r in rows}):
+        sub = [r for r in rows if r['algorithm'] == a]
+        out[a] = max(PILOT_V2_CANDIDATES, key=lambda c: (sum(v2_predict(r, c) == r['ok'] for r in sub), -PILOT_V2_CANDIDATES.index(c)))
+    return out
+
+PILOT_V2 = {'dpo': ('pilot', 0.1, 0.1), 'grpo': ('audit',), 'rloo': ('pilot', 0.3, 'extrapolate'), 'rloo_refresh': ('audit',)}   # `choose_pilot_v2` on the development runs and A's and B's main sets (asserted below)
+
+# %% ../nbs/35_pilot.ipynb #4aeb2e1e
 def _pilot_world(rec:dict):
     "The language world of a run's record, rebuilt from its config (the synthetic world or `GivenLmWorld`)."
     from aligndistill.study import import_object
