@@ -13,7 +13,7 @@ __all__ = ['PILOT_FRACTIONS', 'PILOT_THRESHOLDS', 'PILOT_RULES', 'PILOT_N_EVAL',
            'plot_pilot_trajectories', 'v2_predict', 'choose_pilot_v2', 'check_tau_addendum', 'plot_tau_map',
            'pilot_cli']
 
-# %% ../nbs/35_pilot.ipynb #dc478c6b
+# %% ../nbs/35_pilot.ipynb #d5b08c75
 import math, time
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from .report import markdown_table
 from .worlds.lm.align import ALIGNERS, LM_ALGORITHMS, OFFLINE_DPO, AlignConfig
 from .worlds.lm.world import LmConfig, LmWorld, _gen_seed
 
-# %% ../nbs/35_pilot.ipynb #fad4ee06
+# %% ../nbs/35_pilot.ipynb #eeb9bf9d
 PILOT_FRACTIONS = (0.1, 0.2, 0.3)              # how much of the run a pilot may spend (the development grid)
 PILOT_THRESHOLDS = (0.02, 0.05, 0.1, 0.2, 0.3)  # the threshold rules' levels of the pilot's target precision
 PILOT_RULES = ('extrapolate',) + PILOT_THRESHOLDS   # in tie-break order
@@ -39,7 +39,7 @@ PILOT_DEV = dict(worlds=(0,), seeds=tuple(range(8)), taus=(0.5, 1.0))
 PILOT_HELDOUT_A = dict(worlds=(1, 2, 3), seeds=LM_HELDOUT_SEEDS, taus=(0.5,))
 PILOT_HELDOUT_B = dict(worlds=(4, 5), seeds=LM_HELDOUT_SEEDS, taus=(0.5,))
 
-# %% ../nbs/35_pilot.ipynb #6e32cd78
+# %% ../nbs/35_pilot.ipynb #56ecbf72
 def pilot_budget(algorithm:str, cfg:AlignConfig) -> int:
     "The full run's length in the units a pilot is cut in: optimiser steps (RLOO/GRPO and variants) or rounds (on-policy DPO)."
     check(algorithm not in OFFLINE_DPO, 'pilot algorithm', algorithm, 'an on-policy aligner (offline DPO trains once; it has no start to pilot)')
@@ -80,7 +80,7 @@ def lm_pilot_run(world,            # a language world: `LmWorld`, or `GivenLmWor
         out['final'] = {k: float(m[k]) for k in ('target_precision', 'target_precision_se', 'recall', 'precision')}
     return out
 
-# %% ../nbs/35_pilot.ipynb #b9e07d9e
+# %% ../nbs/35_pilot.ipynb #b45dabd1
 def _stored(root, w, s, world, stage='student'):
     "The `stage` (student or teacher) of a recorded held-out run `root/w<W>-s<S>`: the model, and the stage's folder name."
     fs = sorted(Path(root).glob(f'w{w}-s{s}/stages/seed{s}/{stage}-*/model'))
@@ -125,7 +125,7 @@ def pilot_records(out:str|Path,        # `pilot.json` goes here
                                        + (f", final {r['final']['target_precision']:.3f}" if 'final' in r else ''), flush=True)
     return load()
 
-# %% ../nbs/35_pilot.ipynb #c99a8c83
+# %% ../nbs/35_pilot.ipynb #52b19711
 def pilot_rows(records:list,              # `pilot.json` records
                outcomes:dict|None=None,   # (world, seed, aligner) -> K→A's final target precision, for pilot-only records
               ) -> list:
@@ -144,7 +144,7 @@ def recorded_ka_outcomes(records:list) -> dict:
     "(world seed, seed, aligner) -> K→A's target precision, from `collect_heldout_lm`'s records."
     return {(r['config']['world']['seed'], r['seed'], r['algorithm']): r['metrics']['target_precision'] for r in records if r['pipeline'] == 'KA'}
 
-# %% ../nbs/35_pilot.ipynb #91d3088c
+# %% ../nbs/35_pilot.ipynb #dbf204b5
 def _rate(h, n): return (h + 0.5) / (n + 1)
 def _logit(p): return math.log(p / (1 - p))
 
@@ -170,7 +170,7 @@ def choose_pilot_rule(rows:list) -> dict:
     grid = rule_grid(rows)
     return max(grid, key=lambda g: (g['agree'], -g['fraction'], -PILOT_RULES.index(g['rule'])))
 
-# %% ../nbs/35_pilot.ipynb #c8fde045
+# %% ../nbs/35_pilot.ipynb #14bf8748
 def agreement(rows:list, predict) -> dict:
     "How often `predict(row)` equals the outcome, with the exact 95% interval."
     k, n = sum(predict(r) == r['ok'] for r in rows), len(rows)
@@ -199,7 +199,7 @@ def check_pilot(main_a:list, b:list, abl_a:list, choice:dict, alpha:float=0.05) 
     out['P3'] = dict(n=len(both), pilot=sum(x), audit=sum(y), pilot_only=xo, audit_only=yo, p=p, holds=p < alpha)
     return out
 
-# %% ../nbs/35_pilot.ipynb #807a5d81
+# %% ../nbs/35_pilot.ipynb #bf0dcc63
 def plot_pilot_trajectories(rows:list,   # `pilot_rows`
                             title:str='') -> plt.Figure:
     "The log-odds of the target rate at the start of each run, one panel per aligner, coloured by the run's outcome."
@@ -221,13 +221,13 @@ def plot_pilot_trajectories(rows:list,   # `pilot_rows`
     fig.tight_layout()
     return fig
 
-# %% ../nbs/35_pilot.ipynb #23e24ee4
+# %% ../nbs/35_pilot.ipynb #be0e8319
 PILOT_CHOICE = dict(fraction=0.2, rule='extrapolate')   # chosen by `choose_pilot_rule` on the development runs (asserted below)
 
-# %% ../nbs/35_pilot.ipynb #788cac9a
+# %% ../nbs/35_pilot.ipynb #48fb0975
 PILOT_HELDOUT_C = dict(worlds=(1, 2, 3), seeds=LM_HELDOUT_SEEDS, taus=(1.0,))   # the addendum: set A's seeds, distilled at τ = 1
 
-# %% ../nbs/35_pilot.ipynb #f8de20eb
+# %% ../nbs/35_pilot.ipynb #3ccad5a7
 PILOT_V2_MASS = (1e-3, 2e-3, 5e-3, 1e-2)   # the mass candidates' thresholds on the audited student mass
 PILOT_V2_CANDIDATES = (('audit',),) + tuple(('mass', c) for c in PILOT_V2_MASS) + tuple(('pilot', f, q) for f in PILOT_FRACTIONS for q in PILOT_RULES)
 
@@ -248,7 +248,7 @@ def choose_pilot_v2(rows:list) -> dict:
 
 PILOT_V2 = {'dpo': ('pilot', 0.1, 0.1), 'grpo': ('audit',), 'rloo': ('pilot', 0.3, 'extrapolate'), 'rloo_refresh': ('audit',)}   # `choose_pilot_v2` on the development runs and A's and B's main sets (asserted below)
 
-# %% ../nbs/35_pilot.ipynb #4e801046
+# %% ../nbs/35_pilot.ipynb #3427f4b2
 def check_tau_addendum(low:list,     # set A's main rows (τ = 0.5)
                        high:list,    # set C's rows (the same seeds at τ = 1)
                        choice:dict, alpha:float=0.05) -> dict:
@@ -283,7 +283,7 @@ def plot_tau_map(low:list, high:list) -> plt.Figure:
     fig.tight_layout()
     return fig
 
-# %% ../nbs/35_pilot.ipynb #29c60bdc
+# %% ../nbs/35_pilot.ipynb #bdf7df2c
 PILOT_NOTE = ("chosen on synthetic development runs; on held-out synthetic worlds the default was right on 149 of 200 runs, "
               "its errors mostly successes that came after the pilot, so a predicted miss is weak evidence; untested on other models")
 
