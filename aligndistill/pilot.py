@@ -13,7 +13,7 @@ __all__ = ['PILOT_FRACTIONS', 'PILOT_THRESHOLDS', 'PILOT_RULES', 'PILOT_N_EVAL',
            'plot_pilot_trajectories', 'v2_predict', 'choose_pilot_v2', 'check_tau_addendum', 'plot_tau_map',
            'pilot_cli']
 
-# %% ../nbs/35_pilot.ipynb #d5b08c75
+# %% ../nbs/35_pilot.ipynb #6593e6fd
 import math, time
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from .report import markdown_table
 from .worlds.lm.align import ALIGNERS, LM_ALGORITHMS, OFFLINE_DPO, AlignConfig
 from .worlds.lm.world import LmConfig, LmWorld, _gen_seed
 
-# %% ../nbs/35_pilot.ipynb #eeb9bf9d
+# %% ../nbs/35_pilot.ipynb #8f995bbc
 PILOT_FRACTIONS = (0.1, 0.2, 0.3)              # how much of the run a pilot may spend (the development grid)
 PILOT_THRESHOLDS = (0.02, 0.05, 0.1, 0.2, 0.3)  # the threshold rules' levels of the pilot's target precision
 PILOT_RULES = ('extrapolate',) + PILOT_THRESHOLDS   # in tie-break order
@@ -39,7 +39,7 @@ PILOT_DEV = dict(worlds=(0,), seeds=tuple(range(8)), taus=(0.5, 1.0))
 PILOT_HELDOUT_A = dict(worlds=(1, 2, 3), seeds=LM_HELDOUT_SEEDS, taus=(0.5,))
 PILOT_HELDOUT_B = dict(worlds=(4, 5), seeds=LM_HELDOUT_SEEDS, taus=(0.5,))
 
-# %% ../nbs/35_pilot.ipynb #56ecbf72
+# %% ../nbs/35_pilot.ipynb #99d9797b
 def pilot_budget(algorithm:str, cfg:AlignConfig) -> int:
     "The full run's length in the units a pilot is cut in: optimiser steps (RLOO/GRPO and variants) or rounds (on-policy DPO)."
     check(algorithm not in OFFLINE_DPO, 'pilot algorithm', algorithm, 'an on-policy aligner (offline DPO trains once; it has no start to pilot)')
@@ -80,7 +80,7 @@ def lm_pilot_run(world,            # a language world: `LmWorld`, or `GivenLmWor
         out['final'] = {k: float(m[k]) for k in ('target_precision', 'target_precision_se', 'recall', 'precision')}
     return out
 
-# %% ../nbs/35_pilot.ipynb #b45dabd1
+# %% ../nbs/35_pilot.ipynb #ab61383f
 def _stored(root, w, s, world, stage='student'):
     "The `stage` (student or teacher) of a recorded held-out run `root/w<W>-s<S>`: the model, and the stage's folder name."
     fs = sorted(Path(root).glob(f'w{w}-s{s}/stages/seed{s}/{stage}-*/model'))
@@ -125,7 +125,7 @@ def pilot_records(out:str|Path,        # `pilot.json` goes here
                                        + (f", final {r['final']['target_precision']:.3f}" if 'final' in r else ''), flush=True)
     return load()
 
-# %% ../nbs/35_pilot.ipynb #52b19711
+# %% ../nbs/35_pilot.ipynb #62f4ed32
 def pilot_rows(records:list,              # `pilot.json` records
                outcomes:dict|None=None,   # (world, seed, aligner) -> K→A's final target precision, for pilot-only records
               ) -> list:
@@ -144,7 +144,7 @@ def recorded_ka_outcomes(records:list) -> dict:
     "(world seed, seed, aligner) -> K→A's target precision, from `collect_heldout_lm`'s records."
     return {(r['config']['world']['seed'], r['seed'], r['algorithm']): r['metrics']['target_precision'] for r in records if r['pipeline'] == 'KA'}
 
-# %% ../nbs/35_pilot.ipynb #dbf204b5
+# %% ../nbs/35_pilot.ipynb #bdb57a9a
 def _rate(h, n): return (h + 0.5) / (n + 1)
 def _logit(p): return math.log(p / (1 - p))
 
@@ -170,7 +170,7 @@ def choose_pilot_rule(rows:list) -> dict:
     grid = rule_grid(rows)
     return max(grid, key=lambda g: (g['agree'], -g['fraction'], -PILOT_RULES.index(g['rule'])))
 
-# %% ../nbs/35_pilot.ipynb #14bf8748
+# %% ../nbs/35_pilot.ipynb #6793e535
 def agreement(rows:list, predict) -> dict:
     "How often `predict(row)` equals the outcome, with the exact 95% interval."
     k, n = sum(predict(r) == r['ok'] for r in rows), len(rows)
@@ -199,7 +199,7 @@ def check_pilot(main_a:list, b:list, abl_a:list, choice:dict, alpha:float=0.05) 
     out['P3'] = dict(n=len(both), pilot=sum(x), audit=sum(y), pilot_only=xo, audit_only=yo, p=p, holds=p < alpha)
     return out
 
-# %% ../nbs/35_pilot.ipynb #bf0dcc63
+# %% ../nbs/35_pilot.ipynb #2057c646
 def plot_pilot_trajectories(rows:list,   # `pilot_rows`
                             title:str='') -> plt.Figure:
     "The log-odds of the target rate at the start of each run, one panel per aligner, coloured by the run's outcome."
@@ -221,13 +221,13 @@ def plot_pilot_trajectories(rows:list,   # `pilot_rows`
     fig.tight_layout()
     return fig
 
-# %% ../nbs/35_pilot.ipynb #be0e8319
+# %% ../nbs/35_pilot.ipynb #8fff8e27
 PILOT_CHOICE = dict(fraction=0.2, rule='extrapolate')   # chosen by `choose_pilot_rule` on the development runs (asserted below)
 
-# %% ../nbs/35_pilot.ipynb #48fb0975
+# %% ../nbs/35_pilot.ipynb #76b38296
 PILOT_HELDOUT_C = dict(worlds=(1, 2, 3), seeds=LM_HELDOUT_SEEDS, taus=(1.0,))   # the addendum: set A's seeds, distilled at τ = 1
 
-# %% ../nbs/35_pilot.ipynb #3ccad5a7
+# %% ../nbs/35_pilot.ipynb #99095a7d
 PILOT_V2_MASS = (1e-3, 2e-3, 5e-3, 1e-2)   # the mass candidates' thresholds on the audited student mass
 PILOT_V2_CANDIDATES = (('audit',),) + tuple(('mass', c) for c in PILOT_V2_MASS) + tuple(('pilot', f, q) for f in PILOT_FRACTIONS for q in PILOT_RULES)
 
@@ -248,7 +248,7 @@ def choose_pilot_v2(rows:list) -> dict:
 
 PILOT_V2 = {'dpo': ('pilot', 0.1, 0.1), 'grpo': ('audit',), 'rloo': ('pilot', 0.3, 'extrapolate'), 'rloo_refresh': ('audit',)}   # `choose_pilot_v2` on the development runs and A's and B's main sets (asserted below)
 
-# %% ../nbs/35_pilot.ipynb #3427f4b2
+# %% ../nbs/35_pilot.ipynb #1e6b91e9
 def check_tau_addendum(low:list,     # set A's main rows (τ = 0.5)
                        high:list,    # set C's rows (the same seeds at τ = 1)
                        choice:dict, alpha:float=0.05) -> dict:
@@ -283,9 +283,9 @@ def plot_tau_map(low:list, high:list) -> plt.Figure:
     fig.tight_layout()
     return fig
 
-# %% ../nbs/35_pilot.ipynb #bdf7df2c
-PILOT_NOTE = ("chosen on synthetic development runs; on held-out synthetic worlds the default was right on 149 of 200 runs, "
-              "its errors mostly successes that came after the pilot, so a predicted miss is weak evidence; untested on other models")
+# %% ../nbs/35_pilot.ipynb #07cf323e
+PILOT_NOTE = ("chosen on synthetic runs: calibrated per aligner, right on 108 of 120 held-out runs; one pilot rule for all aligners, "
+              "right on 149 of 200 runs, its errors mostly successes that came after the pilot; untested on other models")
 
 def _pilot_world(rec:dict):
     "The language world of a run's record, rebuilt from its config (the synthetic world or `GivenLmWorld`)."
@@ -303,18 +303,31 @@ def _parse_rule(rule):
     check(v is not None and 0 < v < 1, '--rule', rule, "'extrapolate' or a threshold on the pilot's target precision in (0, 1), e.g. 0.05")
     return v
 
-def pilot_cli(run:str=None,          # a run directory of `aligndistill lm` with its stored stages: pilot K→A from each of its students
+def _student_audit(world, model, seed:int) -> dict:
+    "The recall audit of a student as the records keep it (status, hits, n): the synthetic world's, or `GivenLmWorld`'s own."
+    a = audit_synthetic_lm(world, model) if isinstance(world, LmWorld) else world.audit(model, _gen_seed(seed, 'audit-student') % 2**31)
+    return dict(status=a['status'], hits=a['hits'], n=a['n'])
+
+def _describe(cand, algorithm):
+    if cand[0] == 'audit': return f"for {algorithm}, calibrated: the recall audit's verdict"
+    if cand[0] == 'mass': return f"for {algorithm}, calibrated: audited target mass >= {cand[1]:g}"
+    return f"rule {cand[2]!r} after {cand[1]:g} of the run" + (f", calibrated for {algorithm}" if PILOT_V2.get(algorithm) == cand else '')
+
+def pilot_cli(run:str=None,          # a run directory of `aligndistill lm` with its stored stages: predict K→A from each of its students
               algorithm:str='rloo',  # the aligner K→A would use
-              fraction:float=None,   # share of the run the pilot spends (default: chapter 35_pilot's choice)
-              rule:str=None,         # 'extrapolate' or a threshold on the pilot's target precision (default: chapter 35_pilot's choice)
-              n_eval:int=PILOT_N_EVAL, # completions drawn to measure the target
+              fraction:float=None,   # with --rule: share of the run the pilot spends (default 0.2); without both: the per-aligner calibration
+              rule:str=None,         # 'extrapolate' or a threshold on the pilot's target precision; without both: the per-aligner calibration
+              n_eval:int=PILOT_N_EVAL, # completions the pilot draws to measure the target
              ):
-    "The pilot audit: run the first part of K→A's alignment on each stored student and predict whether the whole run reaches the target."
+    "Predict whether K→A reaches the target, from each stored student: the per-aligner calibration of chapter 35 (`PILOT_V2`), or one pilot rule."
     from aligndistill.cli import UsageError
     from aligndistill.core import load_results
     try:
         check(run is not None, '--run', run, 'a run directory of aligndistill lm (with its stage folders)')
-        f, q = PILOT_CHOICE['fraction'] if fraction is None else fraction, _parse_rule(rule)
+        if fraction is None and rule is None:
+            check(algorithm in PILOT_V2, '--algorithm', algorithm, f'one with a calibrated predictor {tuple(PILOT_V2)}, or give --fraction and --rule')
+            cand = PILOT_V2[algorithm]
+        else: cand = ('pilot', PILOT_CHOICE['fraction'] if fraction is None else fraction, _parse_rule(rule))
         check(isinstance(n_eval, int) and n_eval >= 1, '--n-eval', n_eval, 'a positive number of completions')
         recs = load_results(run)
         studs = [r for r in recs if r['pipeline'] == 'student' and r['algorithm'] == 'none']
@@ -325,20 +338,24 @@ def pilot_cli(run:str=None,          # a run directory of `aligndistill lm` with
             world = _pilot_world(r)
             algs = tuple(a for a in (LM_ALGORITHMS if isinstance(world, LmWorld) else ALIGNERS) if a not in OFFLINE_DPO)
             check(algorithm in algs, '--algorithm', algorithm, f'an on-policy aligner of this world, one of {algs}')
-            pilot_steps(algorithm, world.config.align, f)   # a bad aligner or fraction fails before any work
+            if cand[0] == 'pilot': pilot_steps(algorithm, world.config.align, cand[1])   # a bad fraction fails before any work
             folder = Path(run)/r['model']['path']/'model' if isinstance(r.get('model'), dict) else None
             check(folder is not None and folder.is_dir(), '--run', run, f"the student's stage folder of seed {r['seed']} (a recorded run without stages cannot be piloted)")
-            p = lm_pilot_run(world, world.load(folder), algorithm, r['seed'], (f,), n_eval, full=False)
-            row = dict(n=n_eval, budget=p['budget'], steps={f: p['steps'][str(f)]}, hits={int(k): v for k, v in p['hits'].items()})
-            go = pilot_predict(row, f, q)
-            k = p['steps'][str(f)]
-            said = (f"seed {r['seed']}: {algorithm} from the student, {p['hits']['0']}/{n_eval} target samples at the start, "
-                    f"{p['hits'][str(k)]}/{n_eval} after {k} of {p['budget']} {'rounds' if algorithm == 'dpo' else 'steps'} ({p['seconds']:.0f} s): "
-                    + ("K→A is predicted to reach the target." if go else "K→A is predicted to miss it: align before distilling (A→K)."))
+            student = world.load(folder)
+            aud = _student_audit(world, student, r['seed'])
+            row = dict(audit=aud['status'], audit_hits=aud['hits'], audit_n=aud['n'])
+            said = f"seed {r['seed']}: the recall audit finds {aud['hits']}/{aud['n']} target samples ({aud['status']})"
+            if cand[0] == 'pilot':
+                p = lm_pilot_run(world, student, algorithm, r['seed'], (cand[1],), n_eval, full=False)
+                k = p['steps'][str(cand[1])]
+                row.update(n=n_eval, budget=p['budget'], steps={cand[1]: k}, hits={int(x): v for x, v in p['hits'].items()})
+                said += (f"; the {algorithm} pilot {p['hits']['0']}/{n_eval} at the start, {p['hits'][str(k)]}/{n_eval} after {k} of {p['budget']} "
+                         f"{'rounds' if algorithm == 'dpo' else 'steps'} ({p['seconds']:.0f} s)")
+            said += (": K→A is predicted to reach the target." if v2_predict(row, cand) else ": K→A is predicted to miss it: align before distilling (A→K).")
             got = outcome.get((algorithm, r['seed']))
             if got is not None: said += f" Recorded K→A target precision: {got:.3f} ({'reached' if got >= PILOT_SUCCESS else 'missed'})."
             lines.append(said)
     except ValueError as e: raise UsageError(str(e)) from None
-    print(f"The pilot audit (rule {q!r} at {f:g} of the run; {PILOT_NOTE}):")
+    print(f"The pilot audit ({_describe(cand, algorithm)}; {PILOT_NOTE}):")
     for s in lines: print('- ' + s)
     return 0
