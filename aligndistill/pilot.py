@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt
 from .core import check, read_json, run_lock, write_json
 from .audit import audit_synthetic_lm
 from .stats import binom_tail, clopper_pearson, holm
-from .heldout_lm import AUDIT_FIELDS, LM_HELDOUT_SEEDS, heldout_lm_config
+from .heldout_lm import AUDIT_FIELDS, LM_HELDOUT_SEEDS, _mcnemar, heldout_lm_config
 from .report import markdown_table
 from .worlds.lm.align import ALIGNERS, LM_ALGORITHMS, OFFLINE_DPO, AlignConfig
 from .worlds.lm.world import LmConfig, LmWorld, _gen_seed
@@ -194,9 +194,8 @@ def check_pilot(main_a:list, b:list, abl_a:list, choice:dict, alpha:float=0.05) 
         a = agreement(rows, pred); a['holds'] = a['agree'] >= math.ceil(0.9 * a['n']); out[name] = a
     both = main_a + b
     x = [pred(r) == r['ok'] for r in both]; y = [audit_predict(r) == r['ok'] for r in both]
-    xo, yo = sum(p and not q for p, q in zip(x, y)), sum(q and not p for p, q in zip(x, y))
-    p = binom_tail(xo, xo + yo, 0.5) if xo + yo else 1.0
-    out['P3'] = dict(n=len(both), pilot=sum(x), audit=sum(y), pilot_only=xo, audit_only=yo, p=p, holds=p < alpha)
+    m = _mcnemar(x, y)
+    out['P3'] = dict(n=len(both), pilot=sum(x), audit=sum(y), pilot_only=m['x_only'], audit_only=m['y_only'], p=m['p'], holds=m['p'] < alpha)
     return out
 
 # %% ../nbs/35_pilot.ipynb #2057c646
@@ -263,8 +262,8 @@ def check_tau_addendum(low:list,     # set A's main rows (τ = 0.5)
     t1 = {}
     for a in ('dpo', 'rloo'):
         x, y = [hi[(w, s, a)]['ok'] for w, s in ws], [lo[(w, s, a)]['ok'] for w, s in ws]
-        xo, yo = sum(p and not q for p, q in zip(x, y)), sum(q and not p for p, q in zip(x, y))
-        t1[f'T1[{a}]'] = dict(n=len(ws), tau1=sum(x), tau05=sum(y), gained=xo, lost=yo, p=binom_tail(xo, xo + yo, 0.5) if xo + yo else 1.0)
+        m = _mcnemar(x, y)
+        t1[f'T1[{a}]'] = dict(n=len(ws), tau1=sum(x), tau05=sum(y), gained=m['x_only'], lost=m['y_only'], p=m['p'])
     for k, p in zip(t1, holm([v['p'] for v in t1.values()])): t1[k].update(p_holm=p, holds=p < alpha)
     out.update(t1)
     for name, pred in (('T2', lambda r: pilot_predict(r, choice['fraction'], choice['rule'])), ('T3', lambda r: v2_predict(r, PILOT_V2[r['algorithm']]))):

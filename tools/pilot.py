@@ -10,20 +10,9 @@
 
 Records go to OUT/pilot.json. Set AD_THREADS (default 1)."""
 import sys, time
+from heldout_lm import _opt, _range   # the same option parsing as tools/heldout_lm.py (this folder is on the path when run as a script)
 from aligndistill.core import limit_threads
 from aligndistill.pilot import PILOT_ABLATIONS, PILOT_ALGORITHMS, PILOT_DEV, PILOT_HELDOUT_A, PILOT_HELDOUT_B, PILOT_HELDOUT_C, pilot_records
-
-def _opt(args, name, parse, default):
-    if name not in args: return default
-    i = args.index(name)
-    if i + 1 >= len(args): sys.exit(f'{name} needs a value (see --help)')
-    v = args[i + 1]; del args[i:i + 2]
-    try: return parse(v)
-    except ValueError: sys.exit(f'{name} {v!r}: write it as in the usage, e.g. --seeds 3000-3004')
-
-def _range(v):
-    a, _, b = v.partition('-')
-    return tuple(range(int(a), int(b or a) + 1))
 
 if __name__ == '__main__':
     args = sys.argv[1:]
