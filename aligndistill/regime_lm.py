@@ -6,10 +6,11 @@ Docs: https://aligndistill.github.io/aligndistill/regime_lm.html.md"""
 
 # %% auto #0
 __all__ = ['LM_BETAS', 'LM_BETA_RECORDED', 'LM_BETA_SEEDS', 'LM_BETA_ALGORITHMS', 'LM_BETA_PIPELINES', 'LM_REWARD_GAP',
-           'ceiling_allows', 'beta_config', 'run_lm_beta_map', 'collect_lm_beta_map', 'lm_beta_rows', 'with_ceilings',
-           'check_lm_beta', 'ceiling_table', 'plot_lm_beta_map']
+           'LM_SIZES', 'ceiling_allows', 'beta_config', 'run_lm_beta_map', 'collect_lm_beta_map', 'lm_beta_rows',
+           'with_ceilings', 'check_lm_beta', 'ceiling_table', 'plot_lm_beta_map', 'size_config', 'run_lm_size_map',
+           'collect_lm_size_map', 'lm_size_rows', 'check_lm_size']
 
-# %% ../nbs/36_regime_lm.ipynb #6bfc90f0
+# %% ../nbs/36_regime_lm.ipynb #48ce05d2
 import math, os
 from pathlib import Path
 
@@ -20,9 +21,10 @@ from .core import check, load_results
 from .heldout_lm import LM_HELDOUT_SEEDS, LM_HELDOUT_WORLDS, _mcnemar, collect_heldout_lm, lm_heldout_rows, run_heldout_lm
 from .stats import binom_tail, clopper_pearson, holm, success_rate
 from .theory import aligned_target_mass
+from .worlds.lm.train import SIZES
 from .worlds.lm.world import LmConfig
 
-# %% ../nbs/36_regime_lm.ipynb #74fc9efd
+# %% ../nbs/36_regime_lm.ipynb #bb3ac793
 LM_BETAS = (0.03, 0.2, 0.3)                 # the map's β (the main held-out runs are at 0.1)
 LM_BETA_RECORDED = 0.1                      # chapter 33_heldout_lm's β
 LM_BETA_SEEDS = LM_HELDOUT_SEEDS[:5]        # 3000-3004
@@ -36,7 +38,7 @@ def ceiling_allows(m:float,     # the reference's target mass (the audit's hits 
     "Whether the two-level ceiling σ(logit m + Δ/β) anchored to a reference of mass `m` reaches `level`: where it does not, no KL-regularised optimum does."
     return float(aligned_target_mass(float(m), LM_REWARD_GAP, float(beta))) >= level
 
-# %% ../nbs/36_regime_lm.ipynb #24a6b13c
+# %% ../nbs/36_regime_lm.ipynb #28608e3c
 def beta_config(beta:float,              # the KL strength
                 base:LmConfig|None=None, # every other setting (default `LmConfig()`)
                ) -> LmConfig:
@@ -46,6 +48,23 @@ def beta_config(beta:float,              # the KL strength
     return base.replace(align=base.align.replace(beta=float(beta)))
 
 def _beta_dir(root, beta) -> Path: return Path(root)/f'beta{beta:g}'
+
+def _run_map(work_dir, cells:dict, world_seeds, seeds, algorithms, pipelines, progress) -> list:
+    "Run and audit every (seed, world seed, cell) with `run_heldout_lm`, seed-major; the cells of one (world seed, seed) share one stage store."
+    done = []
+    for s in seeds:
+        for w in world_seeds:
+            shared = Path(work_dir)/'stages'/f'w{w}-s{s}'
+            shared.mkdir(parents=True, exist_ok=True)
+            for name, cfg in cells.items():
+                rd = Path(work_dir)/name/f'w{w}-s{s}'
+                rd.mkdir(parents=True, exist_ok=True)
+                link = rd/'stages'
+                if not link.is_symlink():
+                    check(not link.exists(), 'the regime map', str(link), 'a link to the shared stage store (remove this folder, or use another WORK)')
+                    link.symlink_to(os.path.relpath(shared, rd))
+                done += run_heldout_lm(Path(work_dir)/name, (w,), (s,), base=cfg, algorithms=algorithms, pipelines=pipelines, progress=progress)
+    return done
 
 def run_lm_beta_map(work_dir:str|Path,          # `beta<β>/w<W>-s<S>` run folders and the shared `stages/w<W>-s<S>` go here
                     betas:tuple=LM_BETAS,
@@ -58,21 +77,8 @@ def run_lm_beta_map(work_dir:str|Path,          # `beta<β>/w<W>-s<S>` run folde
     "Run and audit every (seed, world seed, β), seed-major (resumable: stored stages are reused); returns the run folders."
     betas = tuple(betas)
     check(len(betas) > 0 and len(set(betas)) == len(betas), 'run_lm_beta_map betas', betas, 'distinct KL strengths, e.g. (0.03, 0.2, 0.3)')
-    configs = {b: beta_config(b, base) for b in betas}   # every β checked before anything runs
-    done = []
-    for s in seeds:
-        for w in world_seeds:
-            shared = Path(work_dir)/'stages'/f'w{w}-s{s}'
-            shared.mkdir(parents=True, exist_ok=True)
-            for b in betas:
-                rd = _beta_dir(work_dir, b)/f'w{w}-s{s}'
-                rd.mkdir(parents=True, exist_ok=True)
-                link = rd/'stages'
-                if not link.is_symlink():
-                    check(not link.exists(), 'run_lm_beta_map', str(link), 'a link to the shared stage store (remove this folder, or use another WORK)')
-                    link.symlink_to(os.path.relpath(shared, rd))
-                done += run_heldout_lm(_beta_dir(work_dir, b), (w,), (s,), base=configs[b], algorithms=algorithms, pipelines=pipelines, progress=progress)
-    return done
+    cells = {_beta_dir('', b).name: beta_config(b, base) for b in betas}   # every β checked before anything runs
+    return _run_map(work_dir, cells, world_seeds, seeds, algorithms, pipelines, progress)
 
 def collect_lm_beta_map(work_dir:str|Path,   # where `run_lm_beta_map` ran
                         out_dir:str|Path,    # `beta<β>/world<W>/results.json` go here
@@ -93,7 +99,7 @@ def with_ceilings(row:dict) -> dict:
     "The row with `allow_student` / `allow_teacher`: whether the ceiling at the audited mass reaches ½ (see `ceiling_allows`)."
     return dict(row, allow_student=ceiling_allows(row['m_student'], row['beta']), allow_teacher=ceiling_allows(row['m_teacher'], row['beta']))
 
-# %% ../nbs/36_regime_lm.ipynb #72c75f48
+# %% ../nbs/36_regime_lm.ipynb #c917dd5f
 def _at(rows, beta, a): return sorted((r for r in rows if math.isclose(r['beta'], beta) and r['algorithm'] == a), key=lambda r: (r['world'], r['seed']))
 
 def check_lm_beta(rows:list,   # `lm_beta_rows` (and, optionally, the recorded β = 0.1 rows `with_ceilings`)
@@ -136,7 +142,7 @@ def ceiling_table(rows:list) -> list:
                             KA_agree=sum(r['KA_ok'] == r['allow_student'] for r in rb), AK_agree=sum(r['AK_ok'] == r['allow_teacher'] for r in rb)))
     return out
 
-# %% ../nbs/36_regime_lm.ipynb #9e58f0df
+# %% ../nbs/36_regime_lm.ipynb #de8c7f7a
 def plot_lm_beta_map(rows:list, algorithms:tuple=LM_BETA_ALGORITHMS) -> plt.Figure:
     "Per aligner: K→A's and A→K's success rate (exact 95% CI) against β, over the share of seeds whose ceiling allows ½."
     algorithms = [a for a in algorithms if any(r['algorithm'] == a for r in rows)]
@@ -157,3 +163,60 @@ def plot_lm_beta_map(rows:list, algorithms:tuple=LM_BETA_ALGORITHMS) -> plt.Figu
     axs[0][0].set_ylabel('success rate (exact 95% CI) / theory')
     fig.tight_layout(); plt.close(fig)
     return fig
+
+# %% ../nbs/36_regime_lm.ipynb #dd0e2d71
+LM_SIZES = ('cpu-micro', 'cpu-teacher')   # the addendum's student sizes (the recorded runs use 'cpu-student')
+
+def size_config(size:str,                 # a key of `lm.train.SIZES`
+                base:LmConfig|None=None) -> LmConfig:
+    "`base` with the student's size set to `size`."
+    base = base or LmConfig()
+    check(size in SIZES, 'size_config size', size, f'one of {sorted(SIZES)}')
+    return base.replace(student_size=size)
+
+def run_lm_size_map(work_dir:str|Path,     # `student-<size>/w<W>-s<S>` run folders and the shared `stages/w<W>-s<S>` go here
+                    sizes:tuple=LM_SIZES, world_seeds:tuple=LM_HELDOUT_WORLDS, seeds:tuple=LM_BETA_SEEDS,
+                    base:LmConfig|None=None, algorithms:tuple=LM_BETA_ALGORITHMS, pipelines:tuple=LM_BETA_PIPELINES,
+                    progress:bool=False) -> list:
+    "Run and audit every (seed, world seed, student size), seed-major (resumable), sharing each seed's stage store with `run_lm_beta_map`'s; returns the run folders."
+    check(len(sizes) > 0 and len(set(sizes)) == len(sizes), 'run_lm_size_map sizes', sizes, "distinct sizes, e.g. ('cpu-micro', 'cpu-teacher')")
+    cells = {f'student-{z}': size_config(z, base) for z in sizes}
+    return _run_map(work_dir, cells, world_seeds, seeds, algorithms, pipelines, progress)
+
+def collect_lm_size_map(work_dir:str|Path, out_dir:str|Path, sizes:tuple=LM_SIZES) -> dict:
+    "Gather every finished, audited run of each size; returns size -> world name -> records."
+    return {z: collect_heldout_lm(Path(work_dir)/f'student-{z}', Path(out_dir)/f'student-{z}') for z in sizes}
+
+def lm_size_rows(out_dir:str|Path, sizes:tuple=LM_SIZES) -> list:
+    "`lm_heldout_rows` of every size's records, each row with its `student_size`."
+    rows = []
+    for z in sizes:
+        d = Path(out_dir)/f'student-{z}'
+        if d.exists(): rows += [dict(r, student_size=z) for r in lm_heldout_rows([q for w in sorted(d.iterdir()) if w.is_dir() for q in load_results(w)])]
+    return rows
+
+def _sign(x, y):
+    "The exact one-sided sign test that `x` exceeds `y` (paired values, ties dropped)."
+    up, down = sum(a > b for a, b in zip(x, y)), sum(a < b for a, b in zip(x, y))
+    return dict(x_above=up, x_below=down, p=binom_tail(up, up + down, 0.5, upper=True) if up + down else 1.0)
+
+def check_lm_size(rows:list,    # `lm_size_rows` and the recorded rows with `student_size='cpu-student'`
+                  alpha:float=0.05, algorithms:tuple=LM_BETA_ALGORITHMS,
+                  small:str='cpu-micro', mid:str='cpu-student', large:str='cpu-teacher') -> dict:
+    "The addendum's claims S0 (the student's audited mass grows with its size), S1 (K→A from the large student beats the small), S2 (A→K beats K→A from the small), Holm over all."
+    by = {(r['student_size'], r['world'], r['seed'], r['algorithm']): r for r in rows}
+    keys = lambda z, a: sorted((w, s) for (zz, w, s, aa) in by if zz == z and aa == a)
+    out = {}
+    a0 = algorithms[0]   # the student's mass does not depend on the aligner: one row per seed
+    for name, (x, y) in {f'S0[{small}]': (mid, small), f'S0[{large}]': (large, mid)}.items():
+        ks = [k for k in keys(x, a0) if (y, *k, a0) in by]
+        if ks: out[name] = dict(n=len(ks), **_sign([by[(x, *k, a0)]['m_student'] for k in ks], [by[(y, *k, a0)]['m_student'] for k in ks]))
+    for a in algorithms:
+        ks = [k for k in keys(large, a) if (small, *k, a) in by]
+        if ks: out[f'S1[{a}]'] = dict(n=len(ks), ka_large=sum(by[(large, *k, a)]['KA_ok'] for k in ks), ka_small=sum(by[(small, *k, a)]['KA_ok'] for k in ks),
+                                      **_mcnemar([by[(large, *k, a)]['KA_ok'] for k in ks], [by[(small, *k, a)]['KA_ok'] for k in ks]))
+    for a in algorithms:
+        rs = [by[(small, *k, a)] for k in keys(small, a)]
+        if rs: out[f'S2[{a}]'] = dict(n=len(rs), ak=sum(r['AK_ok'] for r in rs), ka=sum(r['KA_ok'] for r in rs), **_mcnemar([r['AK_ok'] for r in rs], [r['KA_ok'] for r in rs]))
+    for k, p in zip(list(out), holm([v['p'] for v in out.values()])): out[k].update(p_holm=p, holds=p < alpha)
+    return out

@@ -3,20 +3,24 @@
 
     python tools/regime_lm.py run WORK [--seeds 3000-3004] [--worlds 1,2,3] [--betas 0.03,0.2,0.3]   # run and audit, seed by seed (resumable)
     python tools/regime_lm.py collect WORK OUT [--betas 0.03,0.2,0.3]                                # every finished run -> OUT/beta<b>/world<W>/results.json
+    python tools/regime_lm.py size WORK [--seeds 3000-3004] [--worlds 1,2,3] [--sizes cpu-micro,cpu-teacher]   # the addendum: the student's size
+    python tools/regime_lm.py collect-size WORK OUT [--sizes cpu-micro,cpu-teacher]                  # -> OUT/student-<size>/world<W>/results.json
 
 Two processes can share the work by taking different --seeds ranges. Set AD_THREADS (default 1)."""
 import sys, time
 from heldout_lm import _opt, _range   # the same option parsing as tools/heldout_lm.py (this folder is on the path when run as a script)
 from aligndistill.core import limit_threads
-from aligndistill.regime_lm import LM_BETAS, LM_BETA_SEEDS, LM_HELDOUT_WORLDS, collect_lm_beta_map, run_lm_beta_map
+from aligndistill.regime_lm import (LM_BETAS, LM_BETA_SEEDS, LM_HELDOUT_WORLDS, LM_SIZES, collect_lm_beta_map, collect_lm_size_map,
+                                    run_lm_beta_map, run_lm_size_map)
 
 if __name__ == '__main__':
     args = sys.argv[1:]
-    if not args or args[0] not in ('run', 'collect'): sys.exit(__doc__)
+    if not args or args[0] not in ('run', 'collect', 'size', 'collect-size'): sys.exit(__doc__)
     mode, args = args[0], args[1:]
     seeds = _opt(args, '--seeds', _range, LM_BETA_SEEDS)
     worlds = _opt(args, '--worlds', lambda v: tuple(int(x) for x in v.split(',')), LM_HELDOUT_WORLDS)
     betas = _opt(args, '--betas', lambda v: tuple(float(x) for x in v.split(',')), LM_BETAS)
+    sizes = _opt(args, '--sizes', lambda v: tuple(x for x in v.split(',') if x), LM_SIZES)
     t0 = time.perf_counter()
     try:
         if mode == 'run' and len(args) == 1:
@@ -26,5 +30,12 @@ if __name__ == '__main__':
         elif mode == 'collect' and len(args) == 2:
             recs = collect_lm_beta_map(*args, betas=betas)
             print(', '.join(f'beta {b:g}: {sum(len(v) for v in r.values())} records' for b, r in recs.items()))
+        elif mode == 'size' and len(args) == 1:
+            limit_threads()
+            done = run_lm_size_map(args[0], sizes, worlds, seeds, progress=True)
+            print(f'{len(done)} runs in {time.perf_counter() - t0:.0f} s')
+        elif mode == 'collect-size' and len(args) == 2:
+            recs = collect_lm_size_map(*args, sizes=sizes)
+            print(', '.join(f'{z}: {sum(len(v) for v in r.values())} records' for z, r in recs.items()))
         else: sys.exit(__doc__)
     except ValueError as e: sys.exit(f'regime_lm: {e}')   # a bad setting or a busy run directory: the message says what to change
