@@ -8,30 +8,19 @@
 `run` keeps one run directory per (world seed, seed) under WORK, so two processes can share the work by taking
 different --seeds ranges; `--addendum NAME` adds an addendum's aligners and pipelines (`ADDENDA`) to finished main runs. Set AD_THREADS (default 1)."""
 import sys, time
+from recordargs import int_list, int_range, opt   # this folder is on the path when run as a script
 from aligndistill.core import limit_threads
 from aligndistill.heldout_lm import (ADDENDA, LM_DIRECT_ALGORITHMS, LM_HELDOUT_SEEDS, LM_HELDOUT_WORLDS, collect_heldout_lm,
                                      lm_direct_records, run_heldout_lm)
-
-def _opt(args, name, parse, default):
-    if name not in args: return default
-    i = args.index(name)
-    if i + 1 >= len(args): sys.exit(f'{name} needs a value (see --help)')
-    v = args[i + 1]; del args[i:i + 2]
-    try: return parse(v)
-    except ValueError: sys.exit(f'{name} {v!r}: write it as in the usage, e.g. --seeds 3000-3004 or --worlds 1,2')
-
-def _range(v):
-    a, _, b = v.partition('-')
-    return tuple(range(int(a), int(b or a) + 1))
 
 if __name__ == '__main__':
     args = sys.argv[1:]
     if not args or args[0] not in ('run', 'collect', 'direct'): sys.exit(__doc__)
     mode, args = args[0], args[1:]
-    seeds = _opt(args, '--seeds', _range, LM_HELDOUT_SEEDS)
-    worlds = _opt(args, '--worlds', lambda v: tuple(int(x) for x in v.split(',')), LM_HELDOUT_WORLDS)
-    add = _opt(args, '--addendum', str, None)
-    only = _opt(args, '--algorithms', lambda v: tuple(x for x in v.split(',') if x), None)   # collect: leave out an addendum still running
+    seeds = opt(args, '--seeds', int_range, LM_HELDOUT_SEEDS)
+    worlds = opt(args, '--worlds', int_list, LM_HELDOUT_WORLDS)
+    add = opt(args, '--addendum', str, None)
+    only = opt(args, '--algorithms', lambda v: tuple(x for x in v.split(',') if x), None)   # collect: leave out an addendum still running
     if mode != 'collect' and only is not None: sys.exit('--algorithms is for collect; run takes --addendum')
     if add is not None and add not in ADDENDA: sys.exit(f'--addendum {add!r}: one of {sorted(ADDENDA)}')
     t0 = time.perf_counter()

@@ -10,7 +10,7 @@
 
 Records go to OUT/pilot.json. Set AD_THREADS (default 1)."""
 import sys, time
-from heldout_lm import _opt, _range   # the same option parsing as tools/heldout_lm.py (this folder is on the path when run as a script)
+from recordargs import int_range, opt   # the recording scripts' option parsing (this folder is on the path when run as a script)
 from aligndistill.core import limit_threads
 from aligndistill.pilot import PILOT_ABLATIONS, PILOT_ALGORITHMS, PILOT_DEV, PILOT_HELDOUT_A, PILOT_HELDOUT_B, PILOT_HELDOUT_C, pilot_records
 
@@ -20,14 +20,14 @@ if __name__ == '__main__':
     if not args or args[0] not in sets: sys.exit(__doc__)
     (spec, algorithms), args = sets[args[0]], args[1:]
     mode = sys.argv[1]
-    seeds = _opt(args, '--seeds', _range, spec['seeds'])
-    students = _opt(args, '--students', str, None)
+    seeds = opt(args, '--seeds', int_range, spec['seeds'])
+    students = opt(args, '--students', str, None)
     sets_a = dict(main=PILOT_ALGORITHMS, ablations=PILOT_ABLATIONS)
-    only = _opt(args, '--algorithms', str, None)
+    only = opt(args, '--algorithms', str, None)
     if only is not None:
         if mode != 'a' or only not in sets_a: sys.exit('--algorithms main|ablations is for a only')
         algorithms = sets_a[only]
-    teachers = _opt(args, '--teachers', str, None)
+    teachers = opt(args, '--teachers', str, None)
     if (mode == 'a') != (students is not None): sys.exit('--students WORK is required for a, and only for a')
     if (mode == 'c') != (teachers is not None): sys.exit('--teachers WORK is required for c, and only for c')
     if len(args) != 1: sys.exit(__doc__)

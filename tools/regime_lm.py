@@ -8,7 +8,7 @@
 
 Two processes can share the work by taking different --seeds ranges. Set AD_THREADS (default 1)."""
 import sys, time
-from heldout_lm import _opt, _range   # the same option parsing as tools/heldout_lm.py (this folder is on the path when run as a script)
+from recordargs import int_list, int_range, opt   # the recording scripts' option parsing (this folder is on the path when run as a script)
 from aligndistill.core import limit_threads
 from aligndistill.regime_lm import (LM_BETAS, LM_BETA_SEEDS, LM_HELDOUT_WORLDS, LM_SIZES, collect_lm_beta_map, collect_lm_size_map,
                                     run_lm_beta_map, run_lm_size_map)
@@ -17,10 +17,10 @@ if __name__ == '__main__':
     args = sys.argv[1:]
     if not args or args[0] not in ('run', 'collect', 'size', 'collect-size'): sys.exit(__doc__)
     mode, args = args[0], args[1:]
-    seeds = _opt(args, '--seeds', _range, LM_BETA_SEEDS)
-    worlds = _opt(args, '--worlds', lambda v: tuple(int(x) for x in v.split(',')), LM_HELDOUT_WORLDS)
-    betas = _opt(args, '--betas', lambda v: tuple(float(x) for x in v.split(',')), LM_BETAS)
-    sizes = _opt(args, '--sizes', lambda v: tuple(x for x in v.split(',') if x), LM_SIZES)
+    seeds = opt(args, '--seeds', int_range, LM_BETA_SEEDS)
+    worlds = opt(args, '--worlds', int_list, LM_HELDOUT_WORLDS)
+    betas = opt(args, '--betas', lambda v: tuple(float(x) for x in v.split(',')), LM_BETAS)
+    sizes = opt(args, '--sizes', lambda v: tuple(x for x in v.split(',') if x), LM_SIZES)
     t0 = time.perf_counter()
     try:
         if mode == 'run' and len(args) == 1:
