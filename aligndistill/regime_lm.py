@@ -6,11 +6,12 @@ Docs: https://aligndistill.github.io/aligndistill/regime_lm.html.md"""
 
 # %% auto #0
 __all__ = ['LM_BETAS', 'LM_BETA_RECORDED', 'LM_BETA_SEEDS', 'LM_BETA_ALGORITHMS', 'LM_BETA_PIPELINES', 'LM_REWARD_GAP',
-           'LM_SIZES', 'ceiling_allows', 'beta_config', 'run_lm_beta_map', 'collect_lm_beta_map', 'lm_beta_rows',
-           'with_ceilings', 'check_lm_beta', 'ceiling_table', 'plot_lm_beta_map', 'size_config', 'run_lm_size_map',
-           'collect_lm_size_map', 'lm_size_rows', 'check_lm_size']
+           'LM_SIZES', 'LM_KD_MITIGATION', 'LM_KD_CELL', 'ceiling_allows', 'beta_config', 'map_records',
+           'run_lm_beta_map', 'collect_lm_beta_map', 'lm_beta_rows', 'with_ceilings', 'check_lm_beta', 'ceiling_table',
+           'plot_lm_beta_map', 'size_config', 'run_lm_size_map', 'collect_lm_size_map', 'lm_size_rows', 'check_lm_size',
+           'kd_mitigation_config', 'run_lm_kd_mitigation', 'collect_lm_kd_mitigation', 'check_lm_kd_mitigation']
 
-# %% ../nbs/36_regime_lm.ipynb #48ce05d2
+# %% ../nbs/36_regime_lm.ipynb #fa2e8800
 import math, os
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from .theory import aligned_target_mass
 from .worlds.lm.train import SIZES
 from .worlds.lm.world import LmConfig
 
-# %% ../nbs/36_regime_lm.ipynb #bb3ac793
+# %% ../nbs/36_regime_lm.ipynb #19a7232e
 LM_BETAS = (0.03, 0.2, 0.3)                 # the map's β (the main held-out runs are at 0.1)
 LM_BETA_RECORDED = 0.1                      # chapter 33_heldout_lm's β
 LM_BETA_SEEDS = LM_HELDOUT_SEEDS[:5]        # 3000-3004
@@ -38,7 +39,7 @@ def ceiling_allows(m:float,     # the reference's target mass (the audit's hits 
     "Whether the two-level ceiling σ(logit m + Δ/β) anchored to a reference of mass `m` reaches `level`: where it does not, no KL-regularised optimum does."
     return float(aligned_target_mass(float(m), LM_REWARD_GAP, float(beta))) >= level
 
-# %% ../nbs/36_regime_lm.ipynb #28608e3c
+# %% ../nbs/36_regime_lm.ipynb #c4af2366
 def beta_config(beta:float,              # the KL strength
                 base:LmConfig|None=None, # every other setting (default `LmConfig()`)
                ) -> LmConfig:
@@ -66,6 +67,13 @@ def _run_map(work_dir, cells:dict, world_seeds, seeds, algorithms, pipelines, pr
                 done += run_heldout_lm(Path(work_dir)/name, (w,), (s,), base=cfg, algorithms=algorithms, pipelines=pipelines, progress=progress)
     return done
 
+def map_records(out_dir:str|Path, # a map's output folder
+                name:str,          # one cell of it, e.g. `beta0.2`
+               ) -> list:
+    "Every record of one cell of a map (`<out_dir>/<name>/world<W>/results.json`); [] when it was not collected."
+    d = Path(out_dir)/name
+    return [r for w in sorted(d.iterdir()) if w.is_dir() for r in load_results(w)] if d.exists() else []
+
 def run_lm_beta_map(work_dir:str|Path,          # `beta<β>/w<W>-s<S>` run folders and the shared `stages/w<W>-s<S>` go here
                     betas:tuple=LM_BETAS,
                     world_seeds:tuple=LM_HELDOUT_WORLDS,
@@ -89,17 +97,13 @@ def collect_lm_beta_map(work_dir:str|Path,   # where `run_lm_beta_map` ran
 def lm_beta_rows(out_dir:str|Path,   # `collect_lm_beta_map`'s folder
                  betas:tuple=LM_BETAS) -> list:
     "`lm_heldout_rows` of every β's records, each row with the ceiling's predictions for K→A (the student's mass) and the aligned teacher and A→K (the teacher's)."
-    rows = []
-    for b in betas:
-        d = _beta_dir(out_dir, b)
-        rows += lm_heldout_rows([r for w in sorted(d.iterdir()) if w.is_dir() for r in load_results(w)]) if d.exists() else []
-    return [with_ceilings(r) for r in rows]
+    return [with_ceilings(r) for b in betas for r in lm_heldout_rows(map_records(out_dir, _beta_dir('', b).name))]
 
 def with_ceilings(row:dict) -> dict:
     "The row with `allow_student` / `allow_teacher`: whether the ceiling at the audited mass reaches ½ (see `ceiling_allows`)."
     return dict(row, allow_student=ceiling_allows(row['m_student'], row['beta']), allow_teacher=ceiling_allows(row['m_teacher'], row['beta']))
 
-# %% ../nbs/36_regime_lm.ipynb #c917dd5f
+# %% ../nbs/36_regime_lm.ipynb #e164d925
 def _at(rows, beta, a): return sorted((r for r in rows if math.isclose(r['beta'], beta) and r['algorithm'] == a), key=lambda r: (r['world'], r['seed']))
 
 def check_lm_beta(rows:list,   # `lm_beta_rows` (and, optionally, the recorded β = 0.1 rows `with_ceilings`)
@@ -142,7 +146,7 @@ def ceiling_table(rows:list) -> list:
                             KA_agree=sum(r['KA_ok'] == r['allow_student'] for r in rb), AK_agree=sum(r['AK_ok'] == r['allow_teacher'] for r in rb)))
     return out
 
-# %% ../nbs/36_regime_lm.ipynb #de8c7f7a
+# %% ../nbs/36_regime_lm.ipynb #b572b963
 def plot_lm_beta_map(rows:list, algorithms:tuple=LM_BETA_ALGORITHMS) -> plt.Figure:
     "Per aligner: K→A's and A→K's success rate (exact 95% CI) against β, over the share of seeds whose ceiling allows ½."
     algorithms = [a for a in algorithms if any(r['algorithm'] == a for r in rows)]
@@ -159,12 +163,13 @@ def plot_lm_beta_map(rows:list, algorithms:tuple=LM_BETA_ALGORITHMS) -> plt.Figu
                 ax.errorbar(b * (0.96 if p == 'KA' else 1.04), s['rate'], yerr=[[s['rate'] - s['lo']], [s['hi'] - s['rate']]], fmt='o', ms=4,
                             capsize=2, color=color, label=label if b == min(r['beta'] for r in ra) else None)
         ax.set(xscale='log', ylim=(-0.05, 1.08), xlabel='β (log scale)', title=a)
+        bs = sorted({r['beta'] for r in ra}); ax.set_xticks(bs, [f'{b:g}' for b in bs]); ax.minorticks_off()
         ax.axhline(0.5, color='k', lw=0.5); ax.legend(fontsize=6, loc='lower left')
     axs[0][0].set_ylabel('success rate (exact 95% CI) / theory')
     fig.tight_layout(); plt.close(fig)
     return fig
 
-# %% ../nbs/36_regime_lm.ipynb #dd0e2d71
+# %% ../nbs/36_regime_lm.ipynb #0fcccefa
 LM_SIZES = ('cpu-micro', 'cpu-teacher')   # the addendum's student sizes (the recorded runs use 'cpu-student')
 
 def size_config(size:str,                 # a key of `lm.train.SIZES`
@@ -189,11 +194,7 @@ def collect_lm_size_map(work_dir:str|Path, out_dir:str|Path, sizes:tuple=LM_SIZE
 
 def lm_size_rows(out_dir:str|Path, sizes:tuple=LM_SIZES) -> list:
     "`lm_heldout_rows` of every size's records, each row with its `student_size`."
-    rows = []
-    for z in sizes:
-        d = Path(out_dir)/f'student-{z}'
-        if d.exists(): rows += [dict(r, student_size=z) for r in lm_heldout_rows([q for w in sorted(d.iterdir()) if w.is_dir() for q in load_results(w)])]
-    return rows
+    return [dict(r, student_size=z) for z in sizes for r in lm_heldout_rows(map_records(out_dir, f'student-{z}'))]
 
 def _sign(x, y):
     "The exact one-sided sign test that `x` exceeds `y` (paired values, ties dropped)."
@@ -218,5 +219,39 @@ def check_lm_size(rows:list,    # `lm_size_rows` and the recorded rows with `stu
     for a in algorithms:
         rs = [by[(small, *k, a)] for k in keys(small, a)]
         if rs: out[f'S2[{a}]'] = dict(n=len(rs), ak=sum(r['AK_ok'] for r in rs), ka=sum(r['KA_ok'] for r in rs), **_mcnemar([r['AK_ok'] for r in rs], [r['KA_ok'] for r in rs]))
+    for k, p in zip(list(out), holm([v['p'] for v in out.values()])): out[k].update(p_holm=p, holds=p < alpha)
+    return out
+
+# %% ../nbs/36_regime_lm.ipynb #8ba1c7e1
+LM_KD_MITIGATION = dict(kd_tau=1.0, n_kd_factor=4)   # τ = 1 KD on four times the KD samples
+LM_KD_CELL = 'kd-tau1-x4'
+
+def kd_mitigation_config(base:LmConfig|None=None) -> LmConfig:
+    "`base` with the mitigation's distillation: τ = `LM_KD_MITIGATION['kd_tau']` on `n_kd_factor` times the KD samples."
+    base = base or LmConfig()
+    return base.replace(kd_tau=LM_KD_MITIGATION['kd_tau'], n_kd=LM_KD_MITIGATION['n_kd_factor'] * base.n_kd)
+
+def run_lm_kd_mitigation(work_dir:str|Path,   # `kd-tau1-x4/w<W>-s<S>` run folders and the shared `stages/w<W>-s<S>` go here
+                         world_seeds:tuple=LM_HELDOUT_WORLDS, seeds:tuple=LM_BETA_SEEDS, base:LmConfig|None=None,
+                         algorithms:tuple=LM_BETA_ALGORITHMS, progress:bool=False) -> list:
+    "Run and audit K→A from the τ = 1, four-times-the-data student for every (seed, world seed), seed-major (resumable); returns the run folders."
+    return _run_map(work_dir, {LM_KD_CELL: kd_mitigation_config(base)}, world_seeds, seeds, algorithms, ('KA',), progress)
+
+def collect_lm_kd_mitigation(work_dir:str|Path, out_dir:str|Path) -> dict:
+    "Gather every finished, audited run of the mitigation; returns world name -> records."
+    return collect_heldout_lm(Path(work_dir)/LM_KD_CELL, Path(out_dir)/LM_KD_CELL)
+
+def check_lm_kd_mitigation(patched:list,   # `lm_heldout_rows` of the mitigation's records
+                           main:list,      # `lm_heldout_rows` of the τ = 0.5 records of the same seeds
+                           alpha:float=0.05, algorithms:tuple=LM_BETA_ALGORITHMS) -> dict:
+    "The addendum's X0 (the patched student's mass is larger), X1 (its K→A beats K→A), X2 (A→K beats it), Holm over all."
+    by = {(r['world'], r['seed'], r['algorithm']): r for r in main}
+    out, a0 = {}, algorithms[0]
+    p0 = [r for r in patched if r['algorithm'] == a0 and (r['world'], r['seed'], a0) in by]
+    if p0: out['X0'] = dict(n=len(p0), **_sign([r['m_student'] for r in p0], [by[(r['world'], r['seed'], a0)]['m_student'] for r in p0]))
+    for name, pick in (('X1', lambda r, m: (r['KA_ok'], m['KA_ok'])), ('X2', lambda r, m: (m['AK_ok'], r['KA_ok']))):
+        for a in algorithms:
+            xy = [pick(r, by[(r['world'], r['seed'], a)]) for r in patched if r['algorithm'] == a and (r['world'], r['seed'], a) in by]
+            if xy: out[f'{name}[{a}]'] = dict(n=len(xy), x=sum(x for x, _ in xy), y=sum(y for _, y in xy), **_mcnemar([x for x, _ in xy], [y for _, y in xy]))
     for k, p in zip(list(out), holm([v['p'] for v in out.values()])): out[k].update(p_holm=p, holds=p < alpha)
     return out
