@@ -11,7 +11,7 @@ __all__ = ['LM_BETAS', 'LM_BETA_RECORDED', 'LM_BETA_SEEDS', 'LM_BETA_ALGORITHMS'
            'plot_lm_beta_map', 'size_config', 'run_lm_size_map', 'collect_lm_size_map', 'lm_size_rows', 'check_lm_size',
            'kd_mitigation_config', 'run_lm_kd_mitigation', 'collect_lm_kd_mitigation', 'check_lm_kd_mitigation']
 
-# %% ../nbs/36_regime_lm.ipynb #fc91b059
+# %% ../nbs/36_regime_lm.ipynb #84f0ad9d
 import math, os
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from .theory import aligned_target_mass
 from .worlds.lm.train import SIZES
 from .worlds.lm.world import LmConfig
 
-# %% ../nbs/36_regime_lm.ipynb #5209efc4
+# %% ../nbs/36_regime_lm.ipynb #56de0d28
 LM_BETAS = (0.03, 0.2, 0.3)                 # the map's β (the main held-out runs are at 0.1)
 LM_BETA_RECORDED = 0.1                      # chapter 33_heldout_lm's β
 LM_BETA_SEEDS = LM_HELDOUT_SEEDS[:5]        # 3000-3004
@@ -39,7 +39,7 @@ def ceiling_allows(m:float,     # the reference's target mass (the audit's hits 
     "Whether the two-level ceiling σ(logit m + Δ/β) anchored to a reference of mass `m` reaches `level`: where it does not, no KL-regularised optimum does."
     return float(aligned_target_mass(float(m), LM_REWARD_GAP, float(beta))) >= level
 
-# %% ../nbs/36_regime_lm.ipynb #c444cfa3
+# %% ../nbs/36_regime_lm.ipynb #61ceb13c
 def beta_config(beta:float,              # the KL strength
                 base:LmConfig|None=None, # every other setting (default `LmConfig()`)
                ) -> LmConfig:
@@ -103,7 +103,7 @@ def with_ceilings(row:dict) -> dict:
     "The row with `allow_student` / `allow_teacher`: whether the ceiling at the audited mass reaches ½ (see `ceiling_allows`)."
     return dict(row, allow_student=ceiling_allows(row['m_student'], row['beta']), allow_teacher=ceiling_allows(row['m_teacher'], row['beta']))
 
-# %% ../nbs/36_regime_lm.ipynb #2585f787
+# %% ../nbs/36_regime_lm.ipynb #f2464530
 def _at(rows, beta, a): return sorted((r for r in rows if math.isclose(r['beta'], beta) and r['algorithm'] == a), key=lambda r: (r['world'], r['seed']))
 
 def check_lm_beta(rows:list,   # `lm_beta_rows` (and, optionally, the recorded β = 0.1 rows `with_ceilings`)
@@ -146,7 +146,7 @@ def ceiling_table(rows:list) -> list:
                             KA_agree=sum(r['KA_ok'] == r['allow_student'] for r in rb), AK_agree=sum(r['AK_ok'] == r['allow_teacher'] for r in rb)))
     return out
 
-# %% ../nbs/36_regime_lm.ipynb #3319aec7
+# %% ../nbs/36_regime_lm.ipynb #1b62c4c1
 def plot_lm_beta_map(rows:list, algorithms:tuple=LM_BETA_ALGORITHMS) -> plt.Figure:
     "Per aligner: K→A's and A→K's success rate (exact 95% CI) against β, over the share of seeds whose ceiling allows ½."
     algorithms = [a for a in algorithms if any(r['algorithm'] == a for r in rows)]
@@ -170,7 +170,7 @@ def plot_lm_beta_map(rows:list, algorithms:tuple=LM_BETA_ALGORITHMS) -> plt.Figu
     fig.tight_layout(rect=(0, 0.07, 1, 1)); plt.close(fig)
     return fig
 
-# %% ../nbs/36_regime_lm.ipynb #fe59b327
+# %% ../nbs/36_regime_lm.ipynb #a2ac868d
 LM_SIZES = ('cpu-micro', 'cpu-teacher')   # the addendum's student sizes (the recorded runs use 'cpu-student')
 
 def size_config(size:str,                 # a key of `lm.train.SIZES`
@@ -223,7 +223,7 @@ def check_lm_size(rows:list,    # `lm_size_rows` and the recorded rows with `stu
     for k, p in zip(list(out), holm([v['p'] for v in out.values()])): out[k].update(p_holm=p, holds=p < alpha)
     return out
 
-# %% ../nbs/36_regime_lm.ipynb #64827077
+# %% ../nbs/36_regime_lm.ipynb #5587b6cc
 LM_KD_MITIGATION = dict(kd_tau=1.0, n_kd_factor=4)   # τ = 1 KD on four times the KD samples
 LM_KD_CELL = 'kd-tau1-x4'
 
