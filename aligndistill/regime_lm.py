@@ -6,10 +6,11 @@ Docs: https://aligndistill.github.io/aligndistill/regime_lm.html.md"""
 
 # %% auto #0
 __all__ = ['LM_BETAS', 'LM_BETA_RECORDED', 'LM_BETA_SEEDS', 'LM_BETA_ALGORITHMS', 'LM_BETA_PIPELINES', 'LM_REWARD_GAP',
-           'LM_SIZES', 'LM_KD_MITIGATION', 'LM_KD_CELL', 'ceiling_allows', 'beta_config', 'map_records',
-           'run_lm_beta_map', 'collect_lm_beta_map', 'lm_beta_rows', 'with_ceilings', 'check_lm_beta', 'ceiling_table',
-           'plot_lm_beta_map', 'size_config', 'run_lm_size_map', 'collect_lm_size_map', 'lm_size_rows', 'check_lm_size',
-           'kd_mitigation_config', 'run_lm_kd_mitigation', 'collect_lm_kd_mitigation', 'check_lm_kd_mitigation']
+           'LM_SIZES', 'LM_KD_MITIGATION', 'LM_KD_CELL', 'LM_GRPO_RECORDS', 'ceiling_allows', 'beta_config',
+           'map_records', 'run_lm_beta_map', 'collect_lm_beta_map', 'lm_beta_rows', 'with_ceilings', 'check_lm_beta',
+           'ceiling_table', 'plot_lm_beta_map', 'size_config', 'run_lm_size_map', 'collect_lm_size_map', 'lm_size_rows',
+           'check_lm_size', 'kd_mitigation_config', 'run_lm_kd_mitigation', 'collect_lm_kd_mitigation',
+           'check_lm_kd_mitigation', 'check_lm_grpo_beta']
 
 # %% ../nbs/36_regime_lm.ipynb #84f0ad9d
 import math, os
@@ -90,9 +91,11 @@ def run_lm_beta_map(work_dir:str|Path,          # `beta<β>/w<W>-s<S>` run folde
 
 def collect_lm_beta_map(work_dir:str|Path,   # where `run_lm_beta_map` ran
                         out_dir:str|Path,    # `beta<β>/world<W>/results.json` go here
-                        betas:tuple=LM_BETAS) -> dict:
+                        betas:tuple=LM_BETAS,
+                        algorithms:tuple|None=None, # only these aligners' records (the teacher and student always); None: all
+                       ) -> dict:
     "Gather every finished, audited run of each β (`collect_heldout_lm`); returns β -> world name -> records."
-    return {b: collect_heldout_lm(_beta_dir(work_dir, b), _beta_dir(out_dir, b)) for b in betas}
+    return {b: collect_heldout_lm(_beta_dir(work_dir, b), _beta_dir(out_dir, b), algorithms) for b in betas}
 
 def lm_beta_rows(out_dir:str|Path,   # `collect_lm_beta_map`'s folder
                  betas:tuple=LM_BETAS) -> list:
@@ -254,5 +257,22 @@ def check_lm_kd_mitigation(patched:list,   # `lm_heldout_rows` of the mitigation
         for a in algorithms:
             xy = [pick(r, by[(r['world'], r['seed'], a)]) for r in patched if r['algorithm'] == a and (r['world'], r['seed'], a) in by]
             if xy: out[f'{name}[{a}]'] = dict(n=len(xy), x=sum(x for x, _ in xy), y=sum(y for _, y in xy), **_mcnemar([x for x, _ in xy], [y for _, y in xy]))
+    for k, p in zip(list(out), holm([v['p'] for v in out.values()])): out[k].update(p_holm=p, holds=p < alpha)
+    return out
+
+# %% ../nbs/36_regime_lm.ipynb #ce1103de
+LM_GRPO_RECORDS = 'heldout-lm-beta-grpo'   # addendum 3's records under `results/` (its runs: a WORK of their own)
+
+def check_lm_grpo_beta(rows:list,   # `lm_beta_rows` of the addendum's records
+                       alpha:float=0.05, low:float=0.03, high:float=0.3, algorithm:str='grpo') -> dict:
+    "Addendum 3: G1 (most alignments the ceiling bars succeed), G2 (A→K succeeds on most seeds at `high`), G3 (K→A's target precision lower at `high` than at `low`), Holm over the three."
+    g, out = [r for r in rows if r['algorithm'] == algorithm], {}
+    barred = [r['KA_ok'] for r in g if not r['allow_student']] + [r['teacher_aligned_ok'] for r in g if not r['allow_teacher']]
+    if barred: out['G1'] = dict(n=len(barred), succeeded=sum(barred), p=binom_tail(sum(barred), len(barred), 0.5, upper=True))
+    r3 = _at(g, high, algorithm)
+    if r3: out['G2'] = dict(n=len(r3), ak=sum(r['AK_ok'] for r in r3), p=binom_tail(sum(r['AK_ok'] for r in r3), len(r3), 0.5, upper=True))
+    r0 = {(r['world'], r['seed']): r for r in _at(g, low, algorithm)}
+    pairs = [(r0[(r['world'], r['seed'])]['KA'], r['KA']) for r in r3 if (r['world'], r['seed']) in r0]
+    if pairs: out['G3'] = dict(n=len(pairs), **_sign([x for x, _ in pairs], [y for _, y in pairs]))
     for k, p in zip(list(out), holm([v['p'] for v in out.values()])): out[k].update(p_holm=p, holds=p < alpha)
     return out

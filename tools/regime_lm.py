@@ -1,18 +1,18 @@
 #!/usr/bin/env python
 """Record the language world's regime map along beta (chapter 36_regime_lm).
 
-    python tools/regime_lm.py run WORK [--seeds 3000-3004] [--worlds 1,2,3] [--betas 0.03,0.2,0.3]   # run and audit, seed by seed (resumable)
-    python tools/regime_lm.py collect WORK OUT [--betas 0.03,0.2,0.3]                                # every finished run -> OUT/beta<b>/world<W>/results.json
+    python tools/regime_lm.py run WORK [--seeds 3000-3004] [--worlds 1,2,3] [--betas 0.03,0.2,0.3] [--algorithms dpo,rloo]   # run and audit, seed by seed (resumable)
+    python tools/regime_lm.py collect WORK OUT [--betas 0.03,0.2,0.3] [--algorithms dpo,rloo]                                # every finished run -> OUT/beta<b>/world<W>/results.json
     python tools/regime_lm.py size WORK [--seeds 3000-3004] [--worlds 1,2,3] [--sizes cpu-micro,cpu-teacher]   # the addendum: the student's size
     python tools/regime_lm.py collect-size WORK OUT [--sizes cpu-micro,cpu-teacher]                  # -> OUT/student-<size>/world<W>/results.json
     python tools/regime_lm.py kd WORK [--seeds 3000-3004] [--worlds 1,2,3]                           # addendum 2: K->A from the tau-1, 4x-data student
     python tools/regime_lm.py collect-kd WORK OUT                                                    # -> OUT/kd-tau1-x4/world<W>/results.json
 
-Two processes can share the work by taking different --seeds ranges. Set AD_THREADS (default 1)."""
+`--algorithms grpo` with its own WORK and OUT is addendum 3 (GRPO along beta). Two processes can share the work by taking different --seeds ranges. Set AD_THREADS (default 1)."""
 import sys, time
 from recordargs import int_list, int_range, opt   # the recording scripts' option parsing (this folder is on the path when run as a script)
 from aligndistill.core import limit_threads
-from aligndistill.regime_lm import (LM_BETAS, LM_BETA_SEEDS, LM_HELDOUT_WORLDS, LM_SIZES, collect_lm_beta_map, collect_lm_kd_mitigation,
+from aligndistill.regime_lm import (LM_BETAS, LM_BETA_ALGORITHMS, LM_BETA_SEEDS, LM_HELDOUT_WORLDS, LM_SIZES, collect_lm_beta_map, collect_lm_kd_mitigation,
                                     collect_lm_size_map, run_lm_beta_map, run_lm_kd_mitigation, run_lm_size_map)
 
 if __name__ == '__main__':
@@ -22,15 +22,16 @@ if __name__ == '__main__':
     seeds = opt(args, '--seeds', int_range, LM_BETA_SEEDS)
     worlds = opt(args, '--worlds', int_list, LM_HELDOUT_WORLDS)
     betas = opt(args, '--betas', lambda v: tuple(float(x) for x in v.split(',')), LM_BETAS)
+    algorithms = opt(args, '--algorithms', lambda v: tuple(x for x in v.split(',') if x), LM_BETA_ALGORITHMS)
     sizes = opt(args, '--sizes', lambda v: tuple(x for x in v.split(',') if x), LM_SIZES)
     t0 = time.perf_counter()
     try:
         if mode == 'run' and len(args) == 1:
             limit_threads()
-            done = run_lm_beta_map(args[0], betas, worlds, seeds, progress=True)
+            done = run_lm_beta_map(args[0], betas, worlds, seeds, algorithms=algorithms, progress=True)
             print(f'{len(done)} runs in {time.perf_counter() - t0:.0f} s')
         elif mode == 'collect' and len(args) == 2:
-            recs = collect_lm_beta_map(*args, betas=betas)
+            recs = collect_lm_beta_map(*args, betas=betas, algorithms=algorithms)
             print(', '.join(f'beta {b:g}: {sum(len(v) for v in r.values())} records' for b, r in recs.items()))
         elif mode == 'size' and len(args) == 1:
             limit_threads()
