@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 
 from .core import Config, check
-from .theory import aligned_target_mass, beta_to_reach, hit_probability
+from .theory import aligned_target_mass, beta_to_reach, forward_kl_target_mass, hit_probability
 from .stats import wilson_interval
 from .report import markdown_table
 
@@ -30,6 +30,7 @@ class AuditSetting(Config):
     desired_precision: float = 0.5 # target precision pi(T) the run should reach
     n_samples: int = 4096          # reference samples drawn to estimate pi_ref(T)
     confidence: float = 0.95       # level of the interval on pi_ref(T)
+    kl: str = 'reverse'            # where the aligner's KL acts: 'reverse' (in the reward: RLHF/PPO, RLOO; the optimum is the tilt) or 'forward' (GRPO's k3 term in the loss)
 
     def validate(self):
         n = type(self).__name__
@@ -40,17 +41,22 @@ class AuditSetting(Config):
             check(isinstance(v, int) and v >= 1, f'{n}.{f}', v, 'a positive integer')
         check(0 < self.desired_precision < 1, f'{n}.desired_precision', self.desired_precision, 'a probability strictly between 0 and 1')
         check(0 < self.confidence < 1, f'{n}.confidence', self.confidence, 'a level strictly between 0 and 1, e.g. 0.95')
+        check(self.kl in ('reverse', 'forward'), f'{n}.kl', self.kl, "'reverse' (KL in the reward: PPO, RLOO) or 'forward' (GRPO's k3 in the loss)")
 
 # %% ../nbs/31_audit.ipynb #76d60280
 def _at_mass(m:float, s:AuditSetting) -> dict:
     "Trap and ceiling figures at one value of pi_ref(T)."
     p, n_run = s.desired_precision, s.batch_size * s.steps
+    optimum = aligned_target_mass if s.kl == 'reverse' else forward_kl_target_mass
     out = dict(ref_mass=m, hit_batch=hit_probability(m, s.batch_size), hit_run=hit_probability(m, n_run),
-               reachable_precision=aligned_target_mass(m, s.reward_gap, s.beta))
+               reachable_precision=optimum(m, s.reward_gap, s.beta))
     # learning trap: holding pi(T) at p costs beta*log(p/m) per target sample (infinite when m = 0)
     out['penalty_at_desired'] = s.beta * (math.log(p) - math.log(m)) if m > 0 else math.inf
-    out['beta_needed'] = (beta_to_reach(m, p, s.reward_gap) if 0 < m < p else math.inf if m == 0 else math.inf)
+    if s.kl == 'reverse': out['beta_needed'] = beta_to_reach(m, p, s.reward_gap) if 0 < m < p else math.inf
+    else: out['beta_needed'] = s.reward_gap * p * (1 - p) / (p - m) if m < p else math.inf   # the forward optimum reaches p for beta up to this
     return out
+
+def _optimum_name(s): return 'KL optimum' if s.kl == 'reverse' else "forward-KL optimum (GRPO's k3 term)"
 
 def audit_mass(mass:float,            # estimate of pi_ref(T)
                lo:float, hi:float,    # its confidence interval
@@ -63,7 +69,7 @@ def audit_mass(mass:float,            # estimate of pi_ref(T)
     best, worst, p = rep['hi'], rep['lo'], s.desired_precision
     if best['reachable_precision'] < p:
         rep['status'] = 'fails'
-        rep['verdict'] = (f"FAILS (recall ceiling): pi_ref(T) <= {hi:.3g}, so the KL optimum at beta={s.beta:g} puts at most "
+        rep['verdict'] = (f"FAILS (recall ceiling): pi_ref(T) <= {hi:.3g}, so the {_optimum_name(s)} at beta={s.beta:g} puts at most "
                           f"{best['reachable_precision']:.3g} on the target (< {p:g}); it needs beta <= {best['beta_needed']:.3g}, "
                           f"or a reference with more recall (align before distilling).")
     elif best['hit_run'] < 0.5:

@@ -119,7 +119,7 @@ def lm_heldout_rows(records:list,         # records of `collect_heldout_lm` (any
                    teacher_aligned=tp(w, 'teacher_aligned', a, s),
                    audit_student=by[(w, 'student', 'none', s)]['audit']['status'], audit_teacher=by[(w, 'teacher', 'none', s)]['audit']['status'])
         for q in ('student', 'teacher'):   # the audit's estimate of the reference's target mass, before alignment
-            au = by[(w, q, 'none', s)]['audit']; row[f'm_{q}'] = au['hits'] / au['n']
+            au = by[(w, q, 'none', s)]['audit']; row[f'm_{q}'], row[f'n_{q}'] = au['hits'] / au['n'], au['n']
         row.update(beta=by[(w, p, a, s)]['config']['align']['beta'], draws=on_policy_draws(by[(w, p, a, s)]['config'], a))
         row.update({f'{k}_ok': None if row[k] is None else row[k] >= threshold for k in ('KA', 'AK', 'KA_teacher_ref', 'teacher_aligned')})
         rows.append(row)

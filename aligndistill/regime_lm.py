@@ -10,7 +10,7 @@ __all__ = ['LM_BETAS', 'LM_BETA_RECORDED', 'LM_BETA_SEEDS', 'LM_BETA_ALGORITHMS'
            'map_records', 'run_lm_beta_map', 'collect_lm_beta_map', 'lm_beta_rows', 'with_ceilings', 'check_lm_beta',
            'ceiling_table', 'plot_lm_beta_map', 'size_config', 'run_lm_size_map', 'collect_lm_size_map', 'lm_size_rows',
            'check_lm_size', 'kd_mitigation_config', 'run_lm_kd_mitigation', 'collect_lm_kd_mitigation',
-           'check_lm_kd_mitigation', 'check_lm_grpo_beta']
+           'check_lm_kd_mitigation', 'forward_audit', 'check_lm_grpo_beta']
 
 # %% ../nbs/36_regime_lm.ipynb #84f0ad9d
 import math, os
@@ -19,10 +19,11 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
+from .audit import AuditSetting, audit_hits
 from .core import check, load_results
 from .heldout_lm import LM_HELDOUT_SEEDS, LM_HELDOUT_WORLDS, _mcnemar, collect_heldout_lm, lm_heldout_rows, run_heldout_lm
 from .stats import binom_tail, clopper_pearson, holm, success_rate
-from .theory import aligned_target_mass
+from .theory import aligned_target_mass, forward_kl_target_mass
 from .worlds.lm.train import SIZES
 from .worlds.lm.world import LmConfig
 
@@ -263,9 +264,22 @@ def check_lm_kd_mitigation(patched:list,   # `lm_heldout_rows` of the mitigation
 # %% ../nbs/36_regime_lm.ipynb #ce1103de
 LM_GRPO_RECORDS = 'heldout-lm-beta-grpo'   # addendum 3's records under `results/` (its runs: a WORK of their own)
 
+def forward_audit(row:dict, q:str='student') -> str:
+    "The audit's status for the row's `q` ('student' or 'teacher') reference judged against the forward-KL optimum (`AuditSetting(kl='forward')`) at the row's β."
+    n = row[f'n_{q}']
+    return audit_hits(round(row[f'm_{q}'] * n), n, AuditSetting(beta=row['beta'], reward_gap=LM_REWARD_GAP, kl='forward'))['status']
+
+def _audit_right(rows):
+    "Per audited GRPO alignment (K→A from the student, the aligned teacher from the teacher): (forward audit right, recorded audit right)."
+    out = []
+    for r in rows:
+        for q, ok in (('student', r['KA_ok']), ('teacher', r['teacher_aligned_ok'])):
+            if ok is not None: out.append(((forward_audit(r, q) == 'reachable') == ok, (r[f'audit_{q}'] == 'reachable') == ok))
+    return out
+
 def check_lm_grpo_beta(rows:list,   # `lm_beta_rows` of the addendum's records
-                       alpha:float=0.05, low:float=0.03, high:float=0.3, algorithm:str='grpo') -> dict:
-    "Addendum 3: G1 (most alignments the ceiling bars succeed), G2 (A→K succeeds on most seeds at `high`), G3 (K→A's target precision lower at `high` than at `low`), Holm over the three."
+                       alpha:float=0.05, low:float=0.03, high:float=0.3, algorithm:str='grpo', bar:float=0.9) -> dict:
+    "Addendum 3: G1 (most alignments the ceiling bars succeed), G2 (A→K succeeds on most seeds at `high`), G3 (K→A's target precision lower at `high` than at `low`), G4 (the forward audit right on `bar` of the audited alignments), G5 (righter than the recorded audit); Holm over G1-G3 and G5."
     g, out = [r for r in rows if r['algorithm'] == algorithm], {}
     barred = [r['KA_ok'] for r in g if not r['allow_student']] + [r['teacher_aligned_ok'] for r in g if not r['allow_teacher']]
     if barred: out['G1'] = dict(n=len(barred), succeeded=sum(barred), p=binom_tail(sum(barred), len(barred), 0.5, upper=True))
@@ -274,5 +288,11 @@ def check_lm_grpo_beta(rows:list,   # `lm_beta_rows` of the addendum's records
     r0 = {(r['world'], r['seed']): r for r in _at(g, low, algorithm)}
     pairs = [(r0[(r['world'], r['seed'])]['KA'], r['KA']) for r in r3 if (r['world'], r['seed']) in r0]
     if pairs: out['G3'] = dict(n=len(pairs), **_sign([x for x, _ in pairs], [y for _, y in pairs]))
-    for k, p in zip(list(out), holm([v['p'] for v in out.values()])): out[k].update(p_holm=p, holds=p < alpha)
+    right = _audit_right(g)
+    if right:
+        out['G4'] = dict(n=len(right), forward_right=sum(f for f, _ in right), holds=sum(f for f, _ in right) >= bar * len(right))
+        out['G5'] = dict(n=len(right), forward_right=sum(f for f, _ in right), recorded_right=sum(r for _, r in right),
+                         **_mcnemar([f for f, _ in right], [r for _, r in right]))
+    tests = [k for k in ('G1', 'G2', 'G3', 'G5') if k in out]
+    for k, p in zip(tests, holm([out[k]['p'] for k in tests])): out[k].update(p_holm=p, holds=p < alpha)
     return out
