@@ -1,4 +1,4 @@
-"""Where does the order matter? The theory's two-level ceiling says: where β is large enough that the tilt anchored to the distilled student stays below ½ while the tilt anchored to the teacher clears it. This chapter moves β across that boundary on held-out worlds, predicts each run's regime from the references' audited masses before any run, and records what K→A and A→K then did.
+"""Where does the order matter? The theory's two-level ceiling says: where β is large enough that the tilt anchored to the distilled student stays below ½ while the tilt anchored to the teacher clears it. This chapter moves β across that boundary on held-out worlds, predicts each run's regime from the references' audited masses before any run, and records what K→A and A→K then did. Three addenda, each written before its runs: the student's size, a τ = 1 patch of K→A, and GRPO along β, whose KL term is a forward-KL pull that the tilt's ceiling does not bind.
 
 Docs: https://aligndistill.github.io/aligndistill/regime_lm.html.md"""
 
