@@ -309,13 +309,14 @@ def audit_cli(run:str=None,          # a run directory of `aligndistill mog`/`lm
               prompt:str=None,       # with --model: the prompt text (default: the BOS token)
               threshold:float=0.5,   # with --model: a target value above it is a hit
               seed:int=0,            # sampling seed
+              kl:str='reverse',      # where the planned aligner's KL acts: 'reverse' (in the reward: PPO, RLOO; the tilt) or 'forward' (GRPO's k3 in the loss)
              ):
     "The recall audit: can this reference reach the target? Prints the figures and a verdict per reference."
     from aligndistill.cli import UsageError
     try:
         check((run is None) != (model is None), '--run/--model', (run, model), 'exactly one of them')
         over = {k: v for k, v in dict(beta=beta, reward_gap=reward_gap, batch_size=batch_size, steps=steps,
-                                      desired_precision=desired, n_samples=n_samples).items() if v is not None}
+                                      desired_precision=desired, n_samples=n_samples, kl=kl).items() if v is not None}
         AuditSetting(**over)  # validate before any work
         if run is not None:
             rows = audit_run(run, setting=over, seed=seed)
