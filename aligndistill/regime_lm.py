@@ -6,11 +6,12 @@ Docs: https://aligndistill.github.io/aligndistill/regime_lm.html.md"""
 
 # %% auto #0
 __all__ = ['LM_BETAS', 'LM_BETA_RECORDED', 'LM_BETA_SEEDS', 'LM_BETA_ALGORITHMS', 'LM_BETA_PIPELINES', 'LM_REWARD_GAP',
-           'LM_SIZES', 'LM_KD_MITIGATION', 'LM_KD_CELL', 'LM_GRPO_RECORDS', 'ceiling_allows', 'beta_config',
-           'map_records', 'run_lm_beta_map', 'collect_lm_beta_map', 'lm_beta_rows', 'with_ceilings', 'check_lm_beta',
-           'ceiling_table', 'plot_lm_beta_map', 'size_config', 'run_lm_size_map', 'collect_lm_size_map', 'lm_size_rows',
-           'check_lm_size', 'kd_mitigation_config', 'run_lm_kd_mitigation', 'collect_lm_kd_mitigation',
-           'check_lm_kd_mitigation', 'forward_audit', 'check_lm_grpo_beta']
+           'LM_SIZES', 'LM_KD_MITIGATION', 'LM_KD_CELL', 'LM_GRPO_RECORDS', 'LM_GRPO_TRAJECTORY', 'ceiling_allows',
+           'beta_config', 'map_records', 'run_lm_beta_map', 'collect_lm_beta_map', 'lm_beta_rows', 'with_ceilings',
+           'check_lm_beta', 'ceiling_table', 'plot_lm_beta_map', 'size_config', 'run_lm_size_map',
+           'collect_lm_size_map', 'lm_size_rows', 'check_lm_size', 'kd_mitigation_config', 'run_lm_kd_mitigation',
+           'collect_lm_kd_mitigation', 'check_lm_kd_mitigation', 'forward_audit', 'check_lm_grpo_beta',
+           'grpo_trajectories']
 
 # %% ../nbs/36_regime_lm.ipynb #84f0ad9d
 import math, os
@@ -18,14 +19,16 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+from tqdm.auto import tqdm
 
 from .audit import AuditSetting, audit_hits
-from .core import check, load_results
-from .heldout_lm import LM_HELDOUT_SEEDS, LM_HELDOUT_WORLDS, _mcnemar, collect_heldout_lm, lm_heldout_rows, run_heldout_lm
+from .core import check, load_results, read_json, write_json
+from .heldout_lm import LM_HELDOUT_SEEDS, LM_HELDOUT_WORLDS, _mcnemar, collect_heldout_lm, heldout_lm_config, lm_heldout_rows, run_heldout_lm
+from .pilot import PILOT_N_EVAL, lm_pilot_run
 from .stats import binom_tail, clopper_pearson, holm, success_rate
 from .theory import aligned_target_mass, forward_kl_target_mass
 from .worlds.lm.train import SIZES
-from .worlds.lm.world import LmConfig
+from .worlds.lm.world import LmConfig, LmWorld
 
 # %% ../nbs/36_regime_lm.ipynb #56de0d28
 LM_BETAS = (0.03, 0.2, 0.3)                 # the map's β (the main held-out runs are at 0.1)
@@ -296,3 +299,29 @@ def check_lm_grpo_beta(rows:list,   # `lm_beta_rows` of the addendum's records
     tests = [k for k in ('G1', 'G2', 'G3', 'G5') if k in out]
     for k, p in zip(tests, holm([out[k]['p'] for k in tests])): out[k].update(p_holm=p, holds=p < alpha)
     return out
+
+# %% ../nbs/36_regime_lm.ipynb #75375274
+LM_GRPO_TRAJECTORY = dict(beta=0.3, fractions=(0.1, 0.25, 0.5, 0.75, 0.9))   # the rerun's β and where its probes look
+
+def _run_student(rd, world):
+    "The student a recorded run directory used (its results.json's `student` record), loaded."
+    st = [r for r in load_results(rd) if r['pipeline'] == 'student']
+    check(len(st) == 1, 'grpo_trajectories', str(rd), 'a finished run directory with one student record (run `tools/regime_lm.py run` first)')
+    return world.load(Path(rd)/st[0]['model']['path']/'model')
+
+def grpo_trajectories(work_dir:str|Path,   # addendum 3's WORK (`beta<β>/w<W>-s<S>` run folders)
+                      out:str|Path,        # a JSON file: one record per pair, written after each (a rerun skips the done pairs)
+                      world_seeds:tuple=LM_HELDOUT_WORLDS, seeds:tuple=LM_BETA_SEEDS, base:LmConfig|None=None,
+                      beta:float=LM_GRPO_TRAJECTORY['beta'], fractions:tuple=LM_GRPO_TRAJECTORY['fractions'],
+                      n_eval:int=PILOT_N_EVAL, progress:bool=False) -> list:
+    "GRPO's K→A at `beta` rerun from each pair's stored student with probes at `fractions` of the run (`lm_pilot_run`); returns the records."
+    out = Path(out)
+    rows = read_json(out) if out.exists() else []
+    done = {(r['world'], r['seed']) for r in rows}
+    todo = [(w, s) for s in seeds for w in world_seeds if (w, s) not in done]
+    for w, s in tqdm(todo, desc='GRPO trajectories', disable=not progress):
+        world = LmWorld(heldout_lm_config(w, beta_config(beta, base), ('grpo',)))
+        r = lm_pilot_run(world, _run_student(_beta_dir(work_dir, beta)/f'w{w}-s{s}', world), 'grpo', s, fractions, n_eval, full=True)
+        rows.append(dict(world=w, seed=s, beta=beta, **r))
+        write_json(out, rows)
+    return rows

@@ -7,17 +7,18 @@
     python tools/regime_lm.py collect-size WORK OUT [--sizes cpu-micro,cpu-teacher]                  # -> OUT/student-<size>/world<W>/results.json
     python tools/regime_lm.py kd WORK [--seeds 3000-3004] [--worlds 1,2,3]                           # addendum 2: K->A from the tau-1, 4x-data student
     python tools/regime_lm.py collect-kd WORK OUT                                                    # -> OUT/kd-tau1-x4/world<W>/results.json
+    python tools/regime_lm.py trajectories WORK FILE [--seeds 3000-3004] [--worlds 1,2,3]            # after addendum 3: GRPO's K->A at beta 0.3 rerun with probes
 
 `--algorithms grpo` with its own WORK and OUT is addendum 3 (GRPO along beta). Two processes can share the work by taking different --seeds ranges. Set AD_THREADS (default 1)."""
 import sys, time
 from recordargs import int_list, int_range, opt   # the recording scripts' option parsing (this folder is on the path when run as a script)
 from aligndistill.core import limit_threads
 from aligndistill.regime_lm import (LM_BETAS, LM_BETA_ALGORITHMS, LM_BETA_SEEDS, LM_HELDOUT_WORLDS, LM_SIZES, collect_lm_beta_map, collect_lm_kd_mitigation,
-                                    collect_lm_size_map, run_lm_beta_map, run_lm_kd_mitigation, run_lm_size_map)
+                                    collect_lm_size_map, grpo_trajectories, run_lm_beta_map, run_lm_kd_mitigation, run_lm_size_map)
 
 if __name__ == '__main__':
     args = sys.argv[1:]
-    if not args or args[0] not in ('run', 'collect', 'size', 'collect-size', 'kd', 'collect-kd'): sys.exit(__doc__)
+    if not args or args[0] not in ('run', 'collect', 'size', 'collect-size', 'kd', 'collect-kd', 'trajectories'): sys.exit(__doc__)
     mode, args = args[0], args[1:]
     seeds = opt(args, '--seeds', int_range, LM_BETA_SEEDS)
     worlds = opt(args, '--worlds', int_list, LM_HELDOUT_WORLDS)
@@ -47,5 +48,9 @@ if __name__ == '__main__':
         elif mode == 'collect-kd' and len(args) == 2:
             recs = collect_lm_kd_mitigation(*args)
             print(', '.join(f'{k}: {len(v)} records' for k, v in recs.items()) or 'no finished runs')
+        elif mode == 'trajectories' and len(args) == 2:
+            limit_threads()
+            rows = grpo_trajectories(*args, world_seeds=worlds, seeds=seeds, progress=True)
+            print(f'{len(rows)} trajectories in {args[1]}, {time.perf_counter() - t0:.0f} s')
         else: sys.exit(__doc__)
     except ValueError as e: sys.exit(f'regime_lm: {e}')   # a bad setting or a busy run directory: the message says what to change
