@@ -77,15 +77,20 @@ def tilt(ref_logp, # log pi_ref over the last dimension (tensor or sequence; -in
     return F.log_softmax(logits, -1).to(torch.promote_types(d_ref, d_rew))
 
 # %% ../nbs/01_theory.ipynb #6d9b32fd
+def _two_level_args(fn, ref_mass, reward_gap, beta):
+    "The two-level formulas' arguments as float64 tensors, checked (messages name `fn`), and the function giving the caller's type back."
+    (m, d, b), back = _as64(ref_mass, reward_gap, beta)
+    _require((m >= 0) & (m <= 1), f'{fn}.ref_mass', ref_mass, 'a probability in [0, 1]')
+    _require((b > 0) & torch.isfinite(b), f'{fn}.beta', beta, 'the KL strength must be positive and finite')
+    _require(torch.isfinite(d), f'{fn}.reward_gap', reward_gap, 'must be finite')
+    return (m, d, b), back
+
 def aligned_target_mass(ref_mass,   # m = pi_ref(T) in [0, 1] (float or tensor)
                         reward_gap, # Delta: reward on T minus reward off T (finite; negative = a penalty)
                         beta,       # KL strength > 0
                        ):
     "pi*(T) for a two-level reward: sigmoid(logit(ref_mass) + reward_gap / beta), exact in log space."
-    (m, d, b), back = _as64(ref_mass, reward_gap, beta)
-    _require((m >= 0) & (m <= 1), 'aligned_target_mass.ref_mass', ref_mass, 'a probability in [0, 1]')
-    _require((b > 0) & torch.isfinite(b), 'aligned_target_mass.beta', beta, 'the KL strength must be positive and finite')
-    _require(torch.isfinite(d), 'aligned_target_mass.reward_gap', reward_gap, 'must be finite')
+    (m, d, b), back = _two_level_args('aligned_target_mass', ref_mass, reward_gap, beta)
     return back(torch.sigmoid(_logit(m) + torch.nan_to_num(d / b, posinf=_BIG, neginf=-_BIG)))
 
 # %% ../nbs/01_theory.ipynb #89029580
@@ -125,10 +130,7 @@ def forward_kl_target_mass(ref_mass,   # m = pi_ref(T) in [0, 1] (float or tenso
                            beta,       # KL strength > 0
                           ):
     "The target mass of argmax E_pi[R] - beta KL(pi_ref || pi) (GRPO's k3-in-loss pull) for a two-level reward: the root of Delta p^2 - (Delta - beta) p - beta m in [0, 1]."
-    (m, d, b), back = _as64(ref_mass, reward_gap, beta)
-    _require((m >= 0) & (m <= 1), 'forward_kl_target_mass.ref_mass', ref_mass, 'a probability in [0, 1]')
-    _require((b > 0) & torch.isfinite(b), 'forward_kl_target_mass.beta', beta, 'the KL strength must be positive and finite')
-    _require(torch.isfinite(d), 'forward_kl_target_mass.reward_gap', reward_gap, 'must be finite')
+    (m, d, b), back = _two_level_args('forward_kl_target_mass', ref_mass, reward_gap, beta)
     root = torch.sqrt((d - b) ** 2 + 4 * d * b * m)
     big = d > b   # (Delta - beta + root) / (2 Delta): both terms positive; else 2 beta m / (beta - Delta + root): both positive
     p = torch.where(big, ((d - b) + root) / torch.where(big, 2 * d, 1.), 2 * b * m / torch.where(big, 1., (b - d) + root).clamp_min(torch.finfo(torch.float64).tiny))

@@ -7,7 +7,7 @@
     python tools/regime_lm.py collect-size WORK OUT [--sizes cpu-micro,cpu-teacher]                  # -> OUT/student-<size>/world<W>/results.json
     python tools/regime_lm.py kd WORK [--seeds 3000-3004] [--worlds 1,2,3]                           # addendum 2: K->A from the tau-1, 4x-data student
     python tools/regime_lm.py collect-kd WORK OUT                                                    # -> OUT/kd-tau1-x4/world<W>/results.json
-    python tools/regime_lm.py trajectories WORK FILE [--seeds 3000-3004] [--worlds 1,2,3]            # after addendum 3: GRPO's K->A at beta 0.3 rerun with probes
+    python tools/regime_lm.py trajectories WORK FILE [--seeds 3000-3004] [--worlds 1,2,3]            # after addendum 3: GRPO's K->A at beta 0.3 rerun with probes (one process: it writes one file)
 
 `--algorithms grpo` with its own WORK and OUT is addendum 3 (GRPO along beta). Two processes can share the work by taking different --seeds ranges. Set AD_THREADS (default 1)."""
 import sys, time
