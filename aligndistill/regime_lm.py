@@ -6,12 +6,14 @@ Docs: https://aligndistill.github.io/aligndistill/regime_lm.html.md"""
 
 # %% auto #0
 __all__ = ['LM_BETAS', 'LM_BETA_RECORDED', 'LM_BETA_SEEDS', 'LM_BETA_ALGORITHMS', 'LM_BETA_PIPELINES', 'LM_REWARD_GAP',
-           'LM_SIZES', 'LM_KD_MITIGATION', 'LM_KD_CELL', 'LM_GRPO_RECORDS', 'LM_GRPO_TRAJECTORY', 'ceiling_allows',
+           'LM_SIZES', 'LM_KD_MITIGATION', 'LM_KD_CELL', 'LM_GRPO_RECORDS', 'LM_GRPO_TRAJECTORY', 'LM_MIT_RECORDS',
+           'LM_MIT_BETAS', 'LM_MIT_DEV', 'LM_MIT_PULL', 'LM_MIT_ALGORITHMS', 'LM_MIT_PIPELINE', 'ceiling_allows',
            'beta_config', 'map_records', 'run_lm_beta_map', 'collect_lm_beta_map', 'lm_beta_rows', 'with_ceilings',
            'check_lm_beta', 'ceiling_table', 'plot_lm_beta_map', 'size_config', 'run_lm_size_map',
            'collect_lm_size_map', 'lm_size_rows', 'check_lm_size', 'kd_mitigation_config', 'run_lm_kd_mitigation',
            'collect_lm_kd_mitigation', 'check_lm_kd_mitigation', 'forward_audit', 'check_lm_grpo_beta',
-           'grpo_trajectories']
+           'grpo_trajectories', 'lm_mitigation_rows', 'choose_pull_weight', 'mitigation_prediction',
+           'check_lm_mitigations']
 
 # %% ../nbs/36_regime_lm.ipynb #84f0ad9d
 import math, os
@@ -23,10 +25,13 @@ from tqdm.auto import tqdm
 
 from .audit import AuditSetting, audit_hits
 from .core import check, load_results, read_json, write_json
-from .heldout_lm import LM_HELDOUT_SEEDS, LM_HELDOUT_WORLDS, _mcnemar, collect_heldout_lm, heldout_lm_config, lm_heldout_rows, run_heldout_lm
+from .heldout_lm import LM_HELDOUT_SEEDS, LM_HELDOUT_WORLDS, _mcnemar, collect_heldout_lm, heldout_lm_config, lm_heldout_rows, on_policy_draws, run_heldout_lm
+from .mitigate import pull_ceiling
 from .pilot import PILOT_N_EVAL, lm_pilot_run
+from .report import record_cost
 from .stats import binom_tail, clopper_pearson, holm, success_rate
-from .theory import aligned_target_mass, forward_kl_target_mass
+from .theory import aligned_target_mass, forward_kl_target_mass, hit_probability
+from .worlds.lm.align import LM_MITIGATIONS, PULL_WEIGHTS
 from .worlds.lm.train import SIZES
 from .worlds.lm.world import LmConfig, LmWorld
 
@@ -325,3 +330,62 @@ def grpo_trajectories(work_dir:str|Path,   # addendum 3's WORK (`beta<β>/w<W>-s
         rows.append(dict(world=w, seed=s, beta=beta, **r))
         write_json(out, rows)
     return rows
+
+# %% ../nbs/36_regime_lm.ipynb #f0375e95
+LM_MIT_RECORDS = 'heldout-lm-mitigations'   # addendum 4's records under `results/` (its runs: a WORK of their own)
+LM_MIT_BETAS = (0.1, 0.2)                   # chapter 33's β and the map's β where the tilt bars every K→A
+LM_MIT_DEV = dict(world_seeds=(0,), seeds=(0, 1), weights=PULL_WEIGHTS)   # the development runs that chose the pull's weight
+LM_MIT_PULL = 'rloo_pull0.3'                # the weight they chose (`choose_pull_weight`; see the protocol)
+LM_MIT_ALGORITHMS = ('rloo_mix', LM_MIT_PULL)
+LM_MIT_PIPELINE = 'KA_teacher_ref'          # where the patches run: `align` is handed the student and the teacher
+
+def lm_mitigation_rows(out_dir:str|Path,       # addendum 4's records (`beta<β>/world<W>/results.json`)
+                       betas:tuple=LM_MIT_BETAS,
+                       threshold:float=0.5) -> list:
+    "One row per (β, world, seed, patch): K→A's target precision and success, the references' audited masses, the FLOPs of the whole pipeline."
+    rows = []
+    for b in betas:
+        by = {(r['heldout'], r['pipeline'], r['algorithm'], r['seed']): r for r in map_records(out_dir, _beta_dir('', b).name)}
+        for (w, p, a, s), r in sorted(by.items()):
+            if p != LM_MIT_PIPELINE or a not in LM_MITIGATIONS: continue
+            row = dict(beta=r['config']['align']['beta'], world=w, seed=s, algorithm=a, KA=r['metrics']['target_precision'],
+                       draws=on_policy_draws(r['config'], a), flops=record_cost(r)['flops'])
+            for q in ('student', 'teacher'):
+                au = by[(w, q, 'none', s)]['audit']; row[f'm_{q}'], row[f'n_{q}'] = au['hits'] / au['n'], au['n']
+            rows.append(dict(row, ok=row['KA'] >= threshold))
+    return rows
+
+def choose_pull_weight(rows:list) -> str:
+    "The development rule: the `rloo_pull<w>` with the most successes over `rows` (`lm_mitigation_rows` of the development runs); ties to the larger median target precision, then the smaller weight."
+    cands = sorted({r['algorithm'] for r in rows if r['algorithm'].startswith('rloo_pull')}, key=lambda a: LM_MITIGATIONS[a]['pull_weight'])
+    check(len(cands) > 0, 'choose_pull_weight', len(rows), 'development rows of at least one rloo_pull<w>')
+    def score(a):
+        g = [r for r in rows if r['algorithm'] == a]
+        return (sum(r['ok'] for r in g), float(np.median([r['KA'] for r in g])), -LM_MITIGATIONS[a]['pull_weight'])
+    return max(cands, key=score)
+
+def mitigation_prediction(row:dict, level:float=0.5) -> bool:
+    "The theory's call on a patched K→A, from the references' audited masses: `rloo_mix` succeeds iff the ceiling at the mixture's mass reaches `level` and the student's own draws hit the target at least once with probability ≥ ½; `rloo_pull<w>` iff the pull's two-level optimum (`mitigate.pull_ceiling`) does."
+    m_s, m_t, b = row['m_student'], row['m_teacher'], row['beta']
+    if row['algorithm'] == 'rloo_mix':
+        lam = LM_MITIGATIONS['rloo_mix']['mix_share']
+        return ceiling_allows((1 - lam) * m_s + lam * m_t, b, level) and float(hit_probability(m_s, row['draws'])) >= 0.5
+    return float(pull_ceiling(m_s, m_t, b, LM_MITIGATIONS[row['algorithm']]['pull_weight'], LM_REWARD_GAP)) >= level
+
+def check_lm_mitigations(rows:list,     # `lm_mitigation_rows`
+                         ka_rows:list,  # K→A's rows at the same β (`lm_heldout_rows` / `lm_beta_rows`), matched on (β, world, seed)
+                         alpha:float=0.05, baseline:str='rloo', pull:str=LM_MIT_PULL, bar:float=0.9) -> dict:
+    "Addendum 4: P1[β] (the pull's K→A beats K→A), M1[β] (the mixture's does), McNemar paired by pair, Holm over them; A1 (the theory's calls right on `bar` of the patched runs)."
+    ka = {(round(r['beta'], 6), r['world'], r['seed']): r['KA_ok'] for r in ka_rows if r['algorithm'] == baseline}
+    out = {}
+    for name, alg in (('P1', pull), ('M1', 'rloo_mix')):
+        for b in sorted({r['beta'] for r in rows}):
+            xy = [(r['ok'], ka[(round(b, 6), r['world'], r['seed'])]) for r in rows
+                  if r['algorithm'] == alg and math.isclose(r['beta'], b) and (round(b, 6), r['world'], r['seed']) in ka]
+            if xy: out[f'{name}[{b:g}]'] = dict(n=len(xy), patched=sum(x for x, _ in xy), KA=sum(y for _, y in xy),
+                                                **_mcnemar([x for x, _ in xy], [y for _, y in xy]))
+    tests = list(out)
+    for k, p in zip(tests, holm([out[k]['p'] for k in tests])): out[k].update(p_holm=p, holds=p < alpha)
+    right = [mitigation_prediction(r) == r['ok'] for r in rows if r['algorithm'] in (pull, 'rloo_mix')]
+    if right: out['A1'] = dict(n=len(right), right=sum(right), holds=sum(right) >= bar * len(right))
+    return out

@@ -24,7 +24,7 @@ from ...stats import mc_mean_se
 from ...study import Staged, register_world
 from ...audit import AuditSetting, audit_hits, load_target, _fn_name, _hit_value
 from .data import pretrained_args
-from .train import SIZES, TrainConfig, as_dataset, completion_logprobs, generate_ids, make_model, train_lm
+from .train import SIZES, TrainConfig, as_dataset, clone_model, completion_logprobs, generate_ids, make_model, release_forward, train_lm
 from .align import ALIGNERS, AlignConfig, StepProbe, dpo_pairs, dpo_trainer, reference_folder, _call_probe, _rl_args
 
 # %% ../../../nbs/15_lm_your_models.ipynb #d5d03713
@@ -75,7 +75,7 @@ def keep_layers(model, # a decoder-only model whose blocks are `model.<base>.lay
     n = len(base.layers)
     check(isinstance(k, int) and 1 <= k <= n, 'student', f'layers:{k}', f'layers:K with 1 <= K <= {n} (the teacher has {n} layers)')
     idx = [0] if k == 1 else sorted({round(i * (n - 1) / (k - 1)) for i in range(k)})
-    m = copy.deepcopy(model)
+    m = clone_model(model)
     mb = getattr(m, getattr(m, 'base_model_prefix', 'model'))
     mb.layers = torch.nn.ModuleList([mb.layers[i] for i in idx])
     for j, layer in enumerate(mb.layers):   # the KV cache is indexed by the block's position
@@ -295,7 +295,7 @@ class GivenLmWorld:
         if next(model.parameters()).dtype == dt: return model
         keep = model is self.teacher or model is self.pstar
         if keep and id(model) in self._cast: return self._cast[id(model)]
-        m = copy.deepcopy(model).to(dt).eval()
+        m = clone_model(model).to(dt).eval()
         if keep: self._cast[id(model)] = m
         return m
 
@@ -338,7 +338,7 @@ class GivenLmWorld:
 
     def new_student(self, seed:int):
         "The student before KD: a fresh model of a size, a copy of the student folder, or `layers:K` of the (unaligned) teacher."
-        if self.student_init is not None: return copy.deepcopy(self.student_init)
+        if self.student_init is not None: return clone_model(self.student_init)
         return make_model(self.config.student, self.tok, seed=seed, max_positions=max(64, max(map(len, self.prompts)) + self.max_new + 2))
 
     def distil(self, model, seeds:list):
@@ -361,7 +361,7 @@ class GivenLmWorld:
         return int(self.oracle.score([x for _, x in self.sample(model, n, seed)])['hit'].sum())
 
     def _dpo(self, policy, ref, a:AlignConfig, seed:int, probe=None, probe_at:tuple=(), stop_after:int|None=None):
-        policy, g, n_pairs = copy.deepcopy(policy), torch.Generator().manual_seed(seed), []
+        policy, g, n_pairs = clone_model(policy), torch.Generator().manual_seed(seed), []
         P = len(self.prompts)
         if probe is not None and 0 in probe_at: _call_probe(probe, 0, policy)
         for r in range(a.dpo_rounds if stop_after is None else min(stop_after, a.dpo_rounds)):
@@ -380,10 +380,10 @@ class GivenLmWorld:
                     warnings.simplefilter('ignore')
                     dpo_trainer(policy, ref, pairs, self.tok, a, seed + r, d, self.progress).train()
             if probe is not None and r + 1 in probe_at: _call_probe(probe, r + 1, policy)
-        return policy.eval(), dict(dpo_pairs=n_pairs)
+        return release_forward(policy).eval(), dict(dpo_pairs=n_pairs)
 
     def _rl(self, kind, policy, ref, a:AlignConfig, seed:int, probe=None, probe_at:tuple=(), stop_after:int|None=None):
-        policy = copy.deepcopy(policy)
+        policy = clone_model(policy)
         if probe is not None and 0 in probe_at: _call_probe(probe, 0, policy)
         with tempfile.TemporaryDirectory() as d, warnings.catch_warnings():
             warnings.simplefilter('ignore')
@@ -391,7 +391,7 @@ class GivenLmWorld:
             if probe is not None or stop_after is not None: tr.add_callback(StepProbe(policy, probe, probe_at, stop_after))
             tr.train()
         rewards = [h['reward'] for h in tr.state.log_history if 'reward' in h]
-        return policy.eval(), dict(train_reward_last=rewards[-1] if rewards else float('nan'))
+        return release_forward(policy).eval(), dict(train_reward_last=rewards[-1] if rewards else float('nan'))
 
     def align(self, policy, ref, algorithm:str, seeds:list, **steer):
         "Align a copy of `policy` to the reward with `algorithm`, KL to `ref` (neither is modified); the cost names the reference's weights. `steer`: `align_lm`'s `probe`, `probe_at`, `stop_after`."

@@ -7,10 +7,10 @@ Docs: https://aligndistill.github.io/aligndistill/lm_train.html.md"""
 # %% auto #0
 __all__ = ['SIZES', 'PLAIN_CE_VOCAB', 'FAST_SAMPLER_VOCAB', 'llama_config', 'make_model', 'TrainConfig', 'trainer_device_args',
            'pad_collate', 'train_lm', 'sample_next', 'decode', 'generate_ids', 'as_dataset', 'sequence_logprobs',
-           'completion_logprobs', 'lm_metrics']
+           'release_forward', 'clone_model', 'pad_pairs', 'completion_logprobs', 'lm_metrics']
 
 # %% ../../../nbs/11_lm_train.ipynb #fd96022c
-import inspect, math, os, tempfile, warnings
+import copy, inspect, math, os, tempfile, warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,7 +116,7 @@ def train_lm(model,                # a causal LM (trained in place)
             tr = SFTTrainer(model=model, args=SFTConfig(max_length=None, packing=False, **opt), train_dataset=data, processing_class=tok)
         tr.remove_callback(PrinterCallback)
         tr.train()
-    model.__dict__.pop('forward', None)   # TRL's SFTTrainer leaves a fused-head forward bound to this model's original: a deep copy would run on these weights, not its own
+    release_forward(model)   # TRL's SFTTrainer leaves a fused-head forward bound to this model's original: a deep copy would run on these weights, not its own
     model.eval()
     return model, tr.state.log_history
 
@@ -218,6 +218,26 @@ def sequence_logprobs(model, seqs:list, # token-id lists starting with the promp
         tot.append(lp.sum(1).cpu()); cnt.append(mask[:, 1:].sum(1).double().cpu())
     return torch.cat(tot), torch.cat(cnt)
 
+def release_forward(model):
+    "`model` with TRL's patch undone: its trainers replace `model.forward` by a closure over the original bound forward, which `copy.deepcopy` keeps, so a copy would compute with this model's weights outside the fused path (generation included)."
+    model.__dict__.pop('forward', None)   # back to the class's forward, bound to `model`
+    return model
+
+def clone_model(model):
+    "A deep copy of `model` that computes with its own weights, even after a TRL trainer has patched `model` (see `release_forward`)."
+    return release_forward(copy.deepcopy(model))
+
+def pad_pairs(pairs:list, # (prompt ids, completion ids) pairs
+              pad_id:int=0) -> tuple:
+    "Right-padded `(ids, attention mask, scored)` tensors of the pairs; `scored` marks each completion's tokens."
+    T = max(len(p) + len(c) for p, c in pairs)
+    ids = torch.full((len(pairs), T), pad_id, dtype=torch.long)
+    mask, scored = torch.zeros(len(pairs), T, dtype=torch.long), torch.zeros(len(pairs), T, dtype=torch.bool)
+    for j, (p, c) in enumerate(pairs):
+        s = list(p) + list(c)
+        ids[j, :len(s)], mask[j, :len(s)], scored[j, len(p):len(s)] = torch.tensor(s), 1, True
+    return ids, mask, scored
+
 @torch.no_grad()
 def completion_logprobs(model, pairs:list, # (prompt ids, completion ids) pairs
                         batch_size:int=256, pad_id:int=0) -> tuple:
@@ -225,13 +245,7 @@ def completion_logprobs(model, pairs:list, # (prompt ids, completion ids) pairs
     model.eval()
     tot, cnt, dev = [], [], model.device
     for i in range(0, len(pairs), batch_size):
-        chunk = pairs[i:i + batch_size]
-        T = max(len(p) + len(c) for p, c in chunk)
-        ids = torch.full((len(chunk), T), pad_id, dtype=torch.long)
-        mask, scored = torch.zeros(len(chunk), T, dtype=torch.long), torch.zeros(len(chunk), T, dtype=torch.bool)
-        for j, (p, c) in enumerate(chunk):
-            s = list(p) + list(c)
-            ids[j, :len(s)], mask[j, :len(s)], scored[j, len(p):len(s)] = torch.tensor(s), 1, True
+        ids, mask, scored = pad_pairs(pairs[i:i + batch_size], pad_id)
         logits = model(input_ids=ids.to(dev), attention_mask=mask.to(dev)).logits[:, :-1].float()
         lp = logits.log_softmax(-1).gather(-1, ids[:, 1:, None].to(dev))[..., 0].double().cpu() * scored[:, 1:]
         tot.append(lp.sum(1)); cnt.append(scored[:, 1:].sum(1).double())
