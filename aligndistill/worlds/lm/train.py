@@ -6,8 +6,8 @@ Docs: https://aligndistill.github.io/aligndistill/lm_train.html.md"""
 
 # %% auto #0
 __all__ = ['SIZES', 'PLAIN_CE_VOCAB', 'FAST_SAMPLER_VOCAB', 'llama_config', 'make_model', 'TrainConfig', 'trainer_device_args',
-           'pad_collate', 'train_lm', 'sample_next', 'decode', 'generate_ids', 'as_dataset', 'sequence_logprobs',
-           'release_forward', 'clone_model', 'pad_pairs', 'completion_logprobs', 'lm_metrics']
+           'pad_collate', 'release_forward', 'clone_model', 'train_lm', 'sample_next', 'decode', 'generate_ids',
+           'as_dataset', 'sequence_logprobs', 'pad_pairs', 'completion_logprobs', 'lm_metrics']
 
 # %% ../../../nbs/11_lm_train.ipynb #fd96022c
 import copy, inspect, math, os, tempfile, warnings
@@ -90,6 +90,15 @@ def pad_collate(pad_id:int):
         for j, r in enumerate(rows): ids[j, :len(r['input_ids'])], mask[j, :len(r['input_ids'])] = torch.tensor(r['input_ids']), 1
         return dict(input_ids=ids, attention_mask=mask, labels=ids.masked_fill(mask == 0, -100))
     return collate
+
+def release_forward(model):
+    "`model` with TRL's patch undone: its trainers replace `model.forward` by a closure over the original bound forward, which `copy.deepcopy` keeps, so a copy would compute with this model's weights outside the fused path (generation included)."
+    model.__dict__.pop('forward', None)   # back to the class's forward, bound to `model`
+    return model
+
+def clone_model(model):
+    "A deep copy of `model` that computes with its own weights, even after a TRL trainer has patched `model` (see `release_forward`)."
+    return release_forward(copy.deepcopy(model))
 
 def train_lm(model,                # a causal LM (trained in place)
              tok,                  # its tokenizer
@@ -217,15 +226,6 @@ def sequence_logprobs(model, seqs:list, # token-id lists starting with the promp
         lp = logits.log_softmax(-1).gather(-1, ids[:, 1:, None])[..., 0] * mask[:, 1:]
         tot.append(lp.sum(1).cpu()); cnt.append(mask[:, 1:].sum(1).double().cpu())
     return torch.cat(tot), torch.cat(cnt)
-
-def release_forward(model):
-    "`model` with TRL's patch undone: its trainers replace `model.forward` by a closure over the original bound forward, which `copy.deepcopy` keeps, so a copy would compute with this model's weights outside the fused path (generation included)."
-    model.__dict__.pop('forward', None)   # back to the class's forward, bound to `model`
-    return model
-
-def clone_model(model):
-    "A deep copy of `model` that computes with its own weights, even after a TRL trainer has patched `model` (see `release_forward`)."
-    return release_forward(copy.deepcopy(model))
 
 def pad_pairs(pairs:list, # (prompt ids, completion ids) pairs
               pad_id:int=0) -> tuple:
