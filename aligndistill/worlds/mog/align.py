@@ -130,9 +130,10 @@ def dpo_align(policy:Mixture,  # the starting policy (a batch); not modified
         with torch.no_grad():
             if pairs is None:
                 a, b = pol.sample(batch, gens), pol.sample(batch, gens)
-                a_wins = bt_labels(reward_fn(a), reward_fn(b), gens, eps)[..., None]
+                r_a, r_b = reward_fn(torch.cat([a, b], 1)).split(batch, 1)   # one call for both halves: each point's value as alone
+                a_wins = bt_labels(r_a, r_b, gens, eps)[..., None]
                 w, l = torch.where(a_wins, a, b), torch.where(a_wins, b, a)
-                ref_w, ref_l = ref.log_prob(w), ref.log_prob(l)
+                ref_w, ref_l = ref.log_prob(torch.cat([w, l], 1)).split(batch, 1)
             else:
                 idx = (_rand(gens, batch) * W.shape[1]).long().clamp_max(W.shape[1] - 1)
                 take = lambda T: torch.gather(T, 1, idx[..., None].expand(-1, -1, T.shape[-1]))

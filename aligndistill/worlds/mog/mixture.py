@@ -183,6 +183,8 @@ class Mixture(nn.Module):
         cdf = self.logw.exp().cumsum(-1).contiguous()
         k = torch.searchsorted(cdf, u.contiguous(), right=True).clamp_max(self.K - 1)
         mu = torch.gather(self.means, 1, k[..., None].expand(-1, -1, self.D))
+        if not self.full:   # sigma_k * z: exactly what the Cholesky product gives (its other terms add zeros), without D x D factors
+            return mu + torch.gather(self.log_diag.exp(), 1, k[..., None].expand(-1, -1, self.D)) * z
         L = torch.gather(self.scale_tril, 1, k[..., None, None].expand(-1, -1, self.D, self.D))
         return mu + (L * z[..., None, :]).sum(-1)
 
