@@ -13,6 +13,7 @@ __all__ = ['CORE_PIPELINES', 'METRICS', 'log', 'MANIFEST', 'seed_everything', 's
 # %% ../nbs/00_core.ipynb #f0dd1bfe
 import dataclasses, hashlib, json, logging, math, numbers, os, random, shutil, time
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')  # before torch loads OpenMP: idle threads sleep instead of spinning
+os.environ.setdefault('MKL_CBWR', 'AUTO,STRICT')  # before MKL's first call: its results stop depending on memory alignment
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
