@@ -23,7 +23,7 @@ from trl import DPOConfig, DPOTrainer, GRPOConfig, GRPOTrainer, RLOOConfig, RLOO
 
 from ...core import Config, check
 from ...theory import shaped_reward
-from .train import clone_model, completion_logprobs, generate_ids, pad_pairs, release_forward, sequence_logprobs, trainer_device_args
+from .train import clone_model, completion_logprobs, generate_ids, n_params, pad_pairs, release_forward, sequence_logprobs, trainer_device_args
 
 # %% ../../../nbs/12_lm_align.ipynb #50cfafff
 ALIGNERS = ('dpo', 'rloo', 'grpo')
@@ -255,8 +255,6 @@ def align_lm(policy, ref, algorithm:str, oracle, tok, cfg:AlignConfig, seed:int,
     return rl_align(algorithm, policy, ref, oracle, tok, cfg, seed, progress, prompt_ids, **steer)
 
 # %% ../../../nbs/12_lm_align.ipynb #ec8c72ce
-def _params(m): return sum(p.numel() for p in m.parameters())
-
 def pull_batches(model, tok, cfg:AlignConfig, seed:int, prompt_ids:list|None=None) -> list:
     "`cfg.steps` batches of `cfg.batch_size` completions sampled once from `model` at temperature 1 (the pull's data), each as `pad_pairs` tensors."
     prompt, B = list(prompt_ids or [tok.bos_token_id]), cfg.batch_size
@@ -282,7 +280,7 @@ class PulledRLOOTrainer(RLOOTrainer):
 
 def mitigation_cost(kind:str, policy, ref, cfg:AlignConfig, trainer) -> dict:
     "A patched alignment's FLOPs, counted as `report.stage_flops` counts every alignment stage, plus what the patch adds."
-    N, R = _params(policy), _params(ref)
+    N, R = n_params(policy), n_params(ref)
     tokens = cfg.steps * cfg.batch_size * (cfg.max_new_tokens + 1)   # samples × token limit
     base = (2 + 6) * N * tokens                                      # generate, update the policy
     if kind == 'rloo_mix': return dict(ref_params=N + R, flops_estimate=float(base + 2 * N * tokens + 2 * (N + R) * tokens))   # score π, π_0 and π_ref

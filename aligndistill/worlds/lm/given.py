@@ -24,7 +24,7 @@ from ...stats import mc_mean_se
 from ...study import Staged, register_world
 from ...audit import AuditSetting, audit_hits, load_target, _fn_name, _hit_value
 from .data import pretrained_args
-from .train import SIZES, TrainConfig, as_dataset, clone_model, completion_logprobs, generate_ids, make_model, release_forward, train_lm
+from .train import SIZES, TrainConfig, as_dataset, clone_model, completion_logprobs, generate_ids, make_model, release_forward, train_lm, n_params
 from .align import ALIGNERS, AlignConfig, StepProbe, dpo_pairs, dpo_trainer, reference_folder, _call_probe, _rl_args
 
 # %% ../../../nbs/15_lm_your_models.ipynb #d5d03713
@@ -228,8 +228,6 @@ class GivenLmConfig(Config):
 # %% ../../../nbs/15_lm_your_models.ipynb #58dd08aa
 def _gen_seed(seed, tag): return stage_generator(seed, tag).initial_seed() % 2**31
 
-def _n_params(m): return sum(p.numel() for p in m.parameters())
-
 def _file_digest(path) -> str|None:
     "A short hash of a file's bytes (of its size and first and last MiB above 256 MiB); None for ''."
     if not path: return None
@@ -286,7 +284,7 @@ class GivenLmWorld:
     def infer_dtype(self, model) -> torch.dtype:
         "The dtype `model` samples and scores in: the config's, or for 'auto' bf16 from `BF16_FROM_PARAMS` parameters on."
         d = self.config.infer_dtype
-        if d == 'auto': d = 'bfloat16' if _n_params(model) >= BF16_FROM_PARAMS else 'float32'
+        if d == 'auto': d = 'bfloat16' if n_params(model) >= BF16_FROM_PARAMS else 'float32'
         return getattr(torch, d)
 
     def inference(self, model):
@@ -333,7 +331,7 @@ class GivenLmWorld:
     def fit_teacher(self, seeds:list):
         "The given teacher, unchanged, with its audit."
         (s,) = seeds
-        return Staged(self.teacher, dict(params=_n_params(self.teacher), train_flops=0, weights=self.teacher_weights,
+        return Staged(self.teacher, dict(params=n_params(self.teacher), train_flops=0, weights=self.teacher_weights,
                                          audit=self.audit(self.teacher, _gen_seed(s, 'audit-teacher'))))
 
     def new_student(self, seed:int):
@@ -352,8 +350,8 @@ class GivenLmWorld:
         student = self.new_student(_gen_seed(s, 'student-init'))
         student, _ = train_lm(student, self.tok, as_dataset(seqs), c.student_train, seed=_gen_seed(s, 'student-train'), progress=self.progress)
         n_tok = sum(map(len, seqs)) * c.student_train.epochs
-        return Staged(student, dict(params=_n_params(student), train_sequences=len(seqs), train_tokens=n_tok,
-                                    train_flops=6 * _n_params(student) * n_tok, kd_target_share=hits, kd_sample_dtype=sample_dtype, gen_tokens=sum(len(x) for _, x in comps),
+        return Staged(student, dict(params=n_params(student), train_sequences=len(seqs), train_tokens=n_tok,
+                                    train_flops=6 * n_params(student) * n_tok, kd_target_share=hits, kd_sample_dtype=sample_dtype, gen_tokens=sum(len(x) for _, x in comps),
                                     weights=weights_digest(student), audit=self.audit(student, _gen_seed(s, 'audit-student'))))
 
     def target_hits(self, model, n:int, seed:int) -> int:
@@ -404,7 +402,7 @@ class GivenLmWorld:
         model, info = self._dpo(policy, ref, a, seed, **steer) if algorithm == 'dpo' else self._rl(algorithm, policy, ref, a, seed, **steer)
         info = {k: v for k, v in info.items() if not (isinstance(v, float) and not math.isfinite(v))}
         draws = a.dpo_rounds * a.dpo_pool if algorithm == 'dpo' else a.steps * a.batch_size
-        return Staged(model, dict(params=_n_params(model), onpolicy_samples=draws, reference=ref_w, lr=a.lr, **info))
+        return Staged(model, dict(params=n_params(model), onpolicy_samples=draws, reference=ref_w, lr=a.lr, **info))
 
     def heldout(self, seed:int) -> list:
         "Held-out samples of p* (memoised), as `(prompt index, completion ids)`."

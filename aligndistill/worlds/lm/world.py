@@ -23,7 +23,7 @@ from ...report import markdown_table, results_table
 from ...core import stage_generator
 from ...theory import hit_probability
 from .data import SyntheticConfig, SyntheticLanguage, SyntheticOracle, make_tokenizer, N_SPECIAL, smollm2_world_model, TextWorldConfig, load_text_oracle
-from .train import TrainConfig, make_model, train_lm, generate_ids, as_dataset, lm_metrics
+from .train import TrainConfig, make_model, train_lm, generate_ids, as_dataset, lm_metrics, n_params
 from .align import AlignConfig, LM_ALGORITHMS, OFFLINE_DPO, align_lm
 
 # %% ../../../nbs/13_lm_run.ipynb #913a4f50
@@ -94,8 +94,6 @@ SCALES = {'ci': ci_config, 'default': lambda c: c, 'gpu': gpu_config}
 # %% ../../../nbs/13_lm_run.ipynb #56c2efc1
 def _gen_seed(seed, tag): return stage_generator(seed, tag).initial_seed()
 
-def _n_params(m): return sum(p.numel() for p in m.parameters())
-
 class LmWorld:
     "The language world for `study.run_study`: teacher, sequence-level KD, TRL alignment, metrics."
     batch_seeds, version = False, 1
@@ -144,7 +142,7 @@ class LmWorld:
         model = make_model(size, self.tok, seed=seed, max_positions=max(64, self.max_new + 2))
         model, _ = train_lm(model, self.tok, as_dataset(seqs), tcfg, seed=seed, progress=self.progress)
         n_tok = sum(map(len, seqs)) * tcfg.epochs
-        return Staged(model, dict(params=_n_params(model), train_sequences=len(seqs), train_tokens=n_tok, train_flops=6 * _n_params(model) * n_tok))
+        return Staged(model, dict(params=n_params(model), train_sequences=len(seqs), train_tokens=n_tok, train_flops=6 * n_params(model) * n_tok))
 
     def fit_teacher(self, seeds:list):
         "Train a teacher from scratch on p* samples (one seed)."
@@ -178,7 +176,7 @@ class LmWorld:
                                progress=self.progress, prompt_ids=self.prompt_ids, offline=off, **steer)
         a = self.config.align
         draws = 0 if off is not None else a.dpo_rounds * a.dpo_pool if algorithm == 'dpo' else a.steps * a.batch_size
-        return Staged(model, dict(params=_n_params(model), onpolicy_samples=draws, **({'pstar_samples': len(off)} if off is not None else {}), **info))
+        return Staged(model, dict(params=n_params(model), onpolicy_samples=draws, **({'pstar_samples': len(off)} if off is not None else {}), **info))
 
     def evaluate(self, model, seeds:list) -> list:
         "The paper's metrics (with standard errors) for one seed."
