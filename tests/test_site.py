@@ -19,7 +19,7 @@ def make(target):
 def test_site_builds_and_every_page_passes_in_chromium():
     rc, out = make('docs')
     assert rc == 0, f'make docs failed:\n{out}'
-    assert (ROOT/'_docs'/'index.html').exists()
+    assert (ROOT/'_proc'/'index.ipynb').exists() and (ROOT/'_docs'/'index.html').exists()   # nbdev-proc-nbs ran, then the render
     rc, out = make('docs-check')
     if not CHROMIUM.exists(): pytest.skip(f'Chromium could not be installed ({CHROMIUM} missing):\n{out[-2000:]}')
     assert rc == 0, f'make docs-check found problems:\n{out}'
