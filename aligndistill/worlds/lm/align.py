@@ -23,7 +23,7 @@ from trl import DPOConfig, DPOTrainer, GRPOConfig, GRPOTrainer, RLOOConfig, RLOO
 
 from ...core import Config, check
 from ...theory import shaped_reward
-from .train import clone_model, completion_logprobs, generate_ids, n_params, pad_pairs, release_forward, sequence_logprobs, trainer_device_args
+from .train import clone_model, completion_logprobs, generate_ids, n_params, pad_pairs, release_forward, sequence_logprobs, token_logprobs, trainer_device_args
 
 # %% ../../../nbs/12_lm_align.ipynb #50cfafff
 ALIGNERS = ('dpo', 'rloo', 'grpo')
@@ -264,8 +264,7 @@ def pull_batches(model, tok, cfg:AlignConfig, seed:int, prompt_ids:list|None=Non
 def pull_loss(model, batch:tuple) -> torch.Tensor:
     "Minus the mean log-probability of a `pull_batches` batch's completions: KL(π_ref‖π) up to a constant, with its gradient."
     ids, mask, scored = (t.to(model.device) for t in batch)
-    logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1].float()
-    return -(logits.log_softmax(-1).gather(-1, ids[:, 1:, None])[..., 0] * scored[:, 1:]).sum(1).mean()
+    return -(token_logprobs(model, ids, mask) * scored[:, 1:]).sum(1).mean()
 
 class PulledRLOOTrainer(RLOOTrainer):
     "TRL's RLOO with a forward-KL pull in its loss: step k adds `pull_weight` × `pull_loss` of batch k of `pull`."

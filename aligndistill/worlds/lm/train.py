@@ -7,7 +7,8 @@ Docs: https://aligndistill.github.io/aligndistill/lm_train.html.md"""
 # %% auto #0
 __all__ = ['SIZES', 'PLAIN_CE_VOCAB', 'FAST_SAMPLER_VOCAB', 'llama_config', 'make_model', 'n_params', 'TrainConfig',
            'trainer_device_args', 'pad_collate', 'release_forward', 'clone_model', 'train_lm', 'sample_next', 'decode',
-           'generate_ids', 'as_dataset', 'sequence_logprobs', 'pad_pairs', 'completion_logprobs', 'lm_metrics']
+           'generate_ids', 'as_dataset', 'token_logprobs', 'sequence_logprobs', 'pad_pairs', 'completion_logprobs',
+           'lm_metrics']
 
 # %% ../../../nbs/11_lm_train.ipynb #fd96022c
 import copy, inspect, math, os, tempfile, warnings
@@ -213,6 +214,12 @@ def as_dataset(seqs:list, # token-id lists, each starting with `<s>`
     "A `datasets.Dataset` with an `input_ids` column."
     return Dataset.from_dict({'input_ids': [list(map(int, s)) for s in seqs]})
 
+def token_logprobs(model, ids:torch.Tensor, mask:torch.Tensor, # `[B, T]` token ids and attention mask, on the model's device
+                   dtype:torch.dtype=torch.float32) -> torch.Tensor:
+    "Log-probability of each token after the first given those before it, `[B, T - 1]`, the softmax taken in `dtype` (differentiable: no `no_grad` here)."
+    logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1].to(dtype)
+    return logits.log_softmax(-1).gather(-1, ids[:, 1:, None])[..., 0]
+
 @torch.no_grad()
 def sequence_logprobs(model, seqs:list, # token-id lists starting with the prompt token(s)
                       batch_size:int=512, pad_id:int=0):
@@ -226,8 +233,7 @@ def sequence_logprobs(model, seqs:list, # token-id lists starting with the promp
         mask = torch.zeros(len(chunk), T, dtype=torch.long)
         for j, s in enumerate(chunk): ids[j, :len(s)], mask[j, :len(s)] = torch.tensor(s), 1
         ids, mask = ids.to(model.device), mask.to(model.device)
-        logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1].double()
-        lp = logits.log_softmax(-1).gather(-1, ids[:, 1:, None])[..., 0] * mask[:, 1:]
+        lp = token_logprobs(model, ids, mask, torch.float64) * mask[:, 1:]
         tot.append(lp.sum(1).cpu()); cnt.append(mask[:, 1:].sum(1).double().cpu())
     return torch.cat(tot), torch.cat(cnt)
 
@@ -250,8 +256,7 @@ def completion_logprobs(model, pairs:list, # (prompt ids, completion ids) pairs
     tot, cnt, dev = [], [], model.device
     for i in range(0, len(pairs), batch_size):
         ids, mask, scored = pad_pairs(pairs[i:i + batch_size], pad_id)
-        logits = model(input_ids=ids.to(dev), attention_mask=mask.to(dev)).logits[:, :-1].float()
-        lp = logits.log_softmax(-1).gather(-1, ids[:, 1:, None].to(dev))[..., 0].double().cpu() * scored[:, 1:]
+        lp = token_logprobs(model, ids.to(dev), mask.to(dev)).double().cpu() * scored[:, 1:]
         tot.append(lp.sum(1)); cnt.append(scored[:, 1:].sum(1).double())
     return torch.cat(tot), torch.cat(cnt)
 
