@@ -6,8 +6,8 @@ Docs: https://aligndistill.github.io/aligndistill/mitigations.html.md"""
 
 # %% auto #0
 __all__ = ['MITIGATIONS', 'DEV_GRID', 'PIPELINES', 'mixture_reference', 'kd1_config', 'mitigated', 'pull_ceiling',
-           'mixture_params', 'fit_flops', 'align_flops', 'pipeline_flops', 'record_dev', 'record_mitigations',
-           'mitigation_rows', 'check_mitigations', 'success_table', 'cheapest', 'plot_cost_success']
+           'mixture_params', 'align_flops', 'pipeline_flops', 'record_dev', 'record_mitigations', 'mitigation_rows',
+           'check_mitigations', 'success_table', 'cheapest', 'plot_cost_success']
 
 # %% ../nbs/34_mitigations.ipynb #879a3a42
 import math
@@ -20,7 +20,7 @@ from .core import check, load_results, make_record, save_results
 from .heldout import HELDOUT_SEEDS, _audit_summary, heldout_worlds
 from .stats import holm, paired_test, success_rate
 from .worlds.mog.align import MOG_ALGORITHMS, mog_align
-from .worlds.mog.mixture import Mixture, MogConfig, mixture_n_params, mog_distil, mog_metrics, mog_teacher
+from .worlds.mog.mixture import Mixture, MogConfig, fit_flops, mixture_n_params, mog_distil, mog_metrics, mog_teacher
 
 # %% ../nbs/34_mitigations.ipynb #6bd1d2ee
 MITIGATIONS = {'KA_mix': dict(ref_teacher_share=0.5),         # the reference: (1 - share) student + share teacher
@@ -86,10 +86,6 @@ def pull_ceiling(ref_mass, teacher_mass, beta, weight, reward_gap=1.0, iters:int
 def mixture_params(K:int, cfg:MogConfig) -> int:
     "Free parameters of one `K`-component mixture in `cfg`'s dimension and covariance type (the count a `Mixture` reports)."
     return mixture_n_params(K, len(cfg.means[0]), cfg.covariance_type == 'full')
-
-def fit_flops(P:int, n:int, cfg:MogConfig) -> float:
-    "EM fit of a `P`-parameter mixture to `n` samples: drawing them, then `em_iters` x `em_inits` passes with gradients' cost."
-    return float(2 * P * n + 6 * P * n * cfg.em_iters * cfg.em_inits)
 
 def align_flops(cfg:MogConfig, algorithm:str, P:int, P_ref:int, P_anchor:int=0, refreshes:int=0) -> float:
     "One alignment run of a `P`-parameter policy anchored to a `P_ref`-parameter reference (plus a `P_anchor` pull, `refreshes` refreshes)."

@@ -17,7 +17,7 @@ import torch
 
 from ...core import check
 from ...study import Staged, register_aligner, register_world
-from .mixture import MogConfig, Mixture, density_grid, grid_log_prob, mog_distil, mog_metrics, mog_teacher, oracle_reward, pstar_mixture, target_posterior
+from .mixture import MogConfig, Mixture, density_grid, fit_flops, grid_log_prob, mog_distil, mog_metrics, mog_teacher, oracle_reward, pstar_mixture, target_posterior
 from ...core import stage_generator
 from ...theory import bt_prob, dpo_loss, kl_categorical, shaped_reward, tilt
 
@@ -243,8 +243,7 @@ class MogWorld:
         elif stage == 'distil': N, samples, evals = c.student_components, c.n_kd, c.n_kd * c.em_iters * c.em_inits
         else: return dict(params=model.n_params(), components=model.K)   # alignment: the aligners report their own cost
         params = model.n_params()
-        return dict(params=params, components=N, samples=samples, train_evaluations=evals,
-                    flops_estimate=2 * params * samples + 6 * params * evals)
+        return dict(params=params, components=N, samples=samples, train_evaluations=evals, flops_estimate=fit_flops(params, samples, c))
 
 register_world(MogWorld)
 for _name, _section in (('ppo', 'ppo'), ('dpo_on', 'dpo'), ('dpo_off', 'dpo')): register_aligner(MogAligner(_name, _section), world='mog')
