@@ -20,6 +20,9 @@ from other processes on a shared machine falls on both sides alike):
   interleaved);
 - `--only large_vocab_training`: `train_lm` at a 49,152-token vocabulary, TRL's `SFTTrainer` against
   `transformers.Trainer`;
+- `--only against_previous [--rev REV]`: the mixture study (5 seeds, every pipeline) in this checkout against the same
+  study at git revision REV (default `HEAD~1`, checked out in a temporary worktree), each run a fresh process, the two
+  interleaved; the records' metrics compared (identical where the numerics did not change);
 - unless `--quick`: a SmolLM2-135M-shaped model (random weights): scoring and generation tokens/s in fp32 and bf16,
   the latter with eager attention.
 The machine's load average is printed and stored next to the figures: timings on a busy machine say little.
@@ -208,7 +211,49 @@ def under_load(repeats):
                       total_ratio=max(l['seconds'] for l in loaded) / quiet['seconds'])
     return out
 
-ONLY = {'large_vocab_training': large_vocab_training, 'grouped_alignment': grouped_alignment, 'under_load': under_load}
+_STUDY_JSON = """
+import json, sys, tempfile, time
+from pathlib import Path
+import torch
+torch.set_num_threads(int(sys.argv[3]))
+from aligndistill.study import STUDY_PIPELINES, run_study
+from aligndistill.worlds.mog.align import MogWorld
+with tempfile.TemporaryDirectory() as d:
+    t0 = time.perf_counter()
+    recs = run_study(MogWorld(), list(range(int(sys.argv[1]))), Path(d)/'run', pipelines=STUDY_PIPELINES, progress=False, threads=int(sys.argv[3]))
+    secs = time.perf_counter() - t0
+Path(sys.argv[2]).write_text(json.dumps(dict(seconds=secs, metrics=sorted((r['pipeline'], r['algorithm'], r['seed'], sorted(r['metrics'].items())) for r in recs))))
+"""
+
+def against_previous(repeats, rev='HEAD~1', seeds=5, threads=1):
+    "The mixture study in this checkout against the same study at git revision `rev`: fresh processes, interleaved; median study seconds and whether the metrics are identical."
+    import subprocess
+    root = Path(__file__).resolve().parents[1]
+    git = lambda *a: subprocess.run(['git', *a], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
+    sha = git('rev-parse', rev)
+    env = dict(os.environ, MKL_CBWR=os.environ.get('MKL_CBWR', 'AUTO,STRICT'), OMP_WAIT_POLICY=os.environ.get('OMP_WAIT_POLICY', 'PASSIVE'))
+    out = dict(rev=sha, head=git('rev-parse', 'HEAD'), dirty=bool(git('status', '--porcelain', '--untracked-files=no')), seeds=seeds, load_before=os.getloadavg()[0])
+    with tempfile.TemporaryDirectory() as tmp:
+        wt = Path(tmp)/'previous'
+        git('worktree', 'add', '--detach', '-q', str(wt), sha)
+        try:
+            def run(path, tag, i):
+                f = Path(tmp)/f'{tag}{i}.json'
+                subprocess.run([sys.executable, '-c', _STUDY_JSON, str(seeds), str(f), str(threads)], env=dict(env, PYTHONPATH=str(path)), check=True,
+                               capture_output=True)
+                return json.loads(f.read_text())
+            prev, cur = [], []
+            for i in range(repeats): prev.append(run(wt, 'prev', i)); cur.append(run(root, 'cur', i))
+        finally: git('worktree', 'remove', '--force', str(wt))
+    out['seconds_previous'] = statistics.median(r['seconds'] for r in prev)
+    out['seconds_current'] = statistics.median(r['seconds'] for r in cur)
+    out['speedup'] = out['seconds_previous'] / out['seconds_current']
+    out['records'] = len(cur[0]['metrics'])
+    out['metrics_identical'] = all(r['metrics'] == cur[0]['metrics'] for r in prev + cur)
+    return out
+
+ONLY = {'large_vocab_training': large_vocab_training, 'grouped_alignment': grouped_alignment, 'under_load': under_load,
+        'against_previous': against_previous}
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -217,17 +262,23 @@ def main():
     p.add_argument('--quick', action='store_true', help='skip the SmolLM2-shaped model')
     p.add_argument('--out', default='results/bench/bench.json')
     p.add_argument('--only', choices=sorted(ONLY), help='measure this section only and update it in --out')
+    p.add_argument('--rev', default='HEAD~1', help='with --only against_previous: the git revision to compare with (default HEAD~1)')
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     if a.only:
         old = json.loads(Path(a.out).read_text()) if Path(a.out).exists() else {}
-        old[a.only] = r = dict(ONLY[a.only](a.repeats), threads=a.threads, load_after=os.getloadavg()[0])
+        kw = dict(rev=a.rev, threads=a.threads) if a.only == 'against_previous' else {}
+        old[a.only] = r = dict(ONLY[a.only](a.repeats, **kw), threads=a.threads, load_after=os.getloadavg()[0])
         Path(a.out).write_text(json.dumps(old, indent=1) + '\n')
         if a.only == 'under_load':
             for w in ('mog_threads1', 'lm_tiny_threads1', 'mog_threads2', 'lm_tiny_threads2'):
                 x = r[w]
                 print(f"{w}: alone {x['quiet_seconds']:.1f} s, two at once {max(x['loaded_seconds']):.1f} s ({x['total_ratio']:.2f}x); "
                       f"worst stage {x['worst_stage']} {x['worst_ratio']:.2f}x; load {r['load_before']:.1f} -> {r['load_after']:.1f}")
+            return
+        if a.only == 'against_previous':
+            print(f"MoG study, {r['seeds']} seeds, {r['records']} records: {r['rev'][:7]} {r['seconds_previous']:.2f} s, this checkout ({r['head'][:7]}{'+changes' if r['dirty'] else ''}) "
+                  f"{r['seconds_current']:.2f} s ({r['speedup']:.2f}x); metrics identical: {r['metrics_identical']}; load {r['load_before']:.1f} -> {r['load_after']:.1f}")
             return
         if a.only == 'grouped_alignment':
             print(f"MoG study, aligners' align_many against one alignment per stage: 5 seeds {r['seconds_5_seeds_separate']:.1f} -> {r['seconds_5_seeds_grouped']:.1f} s "
