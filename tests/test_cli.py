@@ -5,6 +5,9 @@ from pathlib import Path
 
 import pytest
 
+# one worker runs this file's tests, so its module fixtures (a run each) are computed once, not once per worker
+pytestmark = pytest.mark.xdist_group('cli')
+
 from aligndistill.core import validate_record
 
 BIN = Path(sys.executable).parent

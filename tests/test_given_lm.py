@@ -6,6 +6,9 @@ import json, os, subprocess, sys
 from pathlib import Path
 import pytest
 
+# one worker runs this file's tests, so its module fixtures (a run each) are computed once, not once per worker
+pytestmark = pytest.mark.xdist_group('given_lm')
+
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, 'HF_HUB_OFFLINE': '1', 'TRANSFORMERS_OFFLINE': '1', 'HF_DATASETS_OFFLINE': '1', 'TRL_EXPERIMENTAL_SILENCE': '1',
        'OMP_NUM_THREADS': '1', 'AD_THREADS': '1', 'TOKENIZERS_PARALLELISM': 'false', 'MPLBACKEND': 'Agg',

@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+# one worker runs this file's tests, so its module fixtures (a run each) are computed once, not once per worker
+pytestmark = pytest.mark.xdist_group('reliability')
+
 EXE = Path(sys.executable).parent/'aligndistill'
 ENV = {**os.environ, 'AD_THREADS': '1', 'MPLBACKEND': 'Agg', 'HF_HUB_OFFLINE': '1', 'TRANSFORMERS_OFFLINE': '1',
        'TRL_EXPERIMENTAL_SILENCE': '1', 'OMP_WAIT_POLICY': 'PASSIVE'}
