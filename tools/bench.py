@@ -230,7 +230,8 @@ def against_previous(repeats, rev='HEAD~1', seeds=5, threads=1):
     import subprocess
     root = Path(__file__).resolve().parents[1]
     git = lambda *a: subprocess.run(['git', *a], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
-    sha = git('rev-parse', rev)
+    try: sha = git('rev-parse', '--verify', f'{rev}^{{commit}}')
+    except subprocess.CalledProcessError: raise SystemExit(f'bench.py --rev {rev}: not a commit of this repository; give a hash, a tag or e.g. HEAD~1')
     env = dict(os.environ, MKL_CBWR=os.environ.get('MKL_CBWR', 'AUTO,STRICT'), OMP_WAIT_POLICY=os.environ.get('OMP_WAIT_POLICY', 'PASSIVE'))
     out = dict(rev=sha, head=git('rev-parse', 'HEAD'), dirty=bool(git('status', '--porcelain', '--untracked-files=no')), seeds=seeds, load_before=os.getloadavg()[0])
     with tempfile.TemporaryDirectory() as tmp:
@@ -239,8 +240,8 @@ def against_previous(repeats, rev='HEAD~1', seeds=5, threads=1):
         try:
             def run(path, tag, i):
                 f = Path(tmp)/f'{tag}{i}.json'
-                subprocess.run([sys.executable, '-c', _STUDY_JSON, str(seeds), str(f), str(threads)], env=dict(env, PYTHONPATH=str(path)), check=True,
-                               capture_output=True)
+                r = subprocess.run([sys.executable, '-c', _STUDY_JSON, str(seeds), str(f), str(threads)], env=dict(env, PYTHONPATH=str(path)), capture_output=True, text=True)
+                if r.returncode: raise SystemExit(f'bench.py against_previous: the study at {path} failed:\n{r.stderr[-3000:]}')
                 return json.loads(f.read_text())
             prev, cur = [], []
             for i in range(repeats): prev.append(run(wt, 'prev', i)); cur.append(run(root, 'cur', i))
@@ -264,6 +265,7 @@ def main():
     p.add_argument('--only', choices=sorted(ONLY), help='measure this section only and update it in --out')
     p.add_argument('--rev', default='HEAD~1', help='with --only against_previous: the git revision to compare with (default HEAD~1)')
     a = p.parse_args()
+    if a.rev != 'HEAD~1' and a.only != 'against_previous': p.error('--rev only applies to --only against_previous')
     torch.set_num_threads(a.threads)
     if a.only:
         old = json.loads(Path(a.out).read_text()) if Path(a.out).exists() else {}
