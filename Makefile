@@ -4,7 +4,6 @@ VENV  := .venv
 PY    := $(VENV)/bin/python
 BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed
-PIP   := $(PY) -m pip install -q -c constraints.txt
 # No hub is reachable: fail fast instead of waiting for time-outs.
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -18,11 +17,11 @@ export TOKENIZERS_PARALLELISM := false
 
 install: $(STAMP)
 
-# torch first and pinned: otherwise pip resolves a multi-GB CUDA build. The stamp makes a second call a no-op.
+# torch first and pinned: otherwise pip resolves a multi-GB CUDA build. tools/install.py installs with uv (pinned, same
+# packages, about 3x faster) and falls back to pip; AD_INSTALL_WITH=pip forces pip. The stamp makes a second call a no-op.
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PIP) torch==2.13.0
-	$(PIP) -e ".[dev]"
+	$(PY) tools/install.py -c constraints.txt torch==2.13.0 -- -e ".[dev]"
 	touch $@
 
 # Fails when nbdev-export or nbdev-clean would change a file: notebooks and library must be committed in sync.
