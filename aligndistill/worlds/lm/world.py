@@ -75,8 +75,8 @@ def ci_config(cfg:LmConfig|None=None) -> LmConfig:
                            teacher_train=TrainConfig(epochs=2, lr=3e-3, batch_size=16), student_train=TrainConfig(epochs=2, lr=3e-3, batch_size=16),
                            align=AlignConfig(steps=3, batch_size=8, num_generations=4, max_new_tokens=24, dpo_rounds=1, dpo_pool=32,
                                              dpo_pairs=16, dpo_epochs=1.), n_eval=16, n_heldout=16)
-    return cfg.replace(n_train=4000, n_kd=3000, teacher_train=TrainConfig(epochs=5, lr=3e-3, batch_size=128), student_train=TrainConfig(epochs=4, lr=3e-3),
-                       align=cfg.align.replace(steps=30, dpo_rounds=1, dpo_pool=1024, dpo_pairs=256), n_eval=1000, n_heldout=400)
+    return cfg.replace(n_train=3000, n_kd=1500, teacher_train=TrainConfig(epochs=4, lr=3e-3, batch_size=128), student_train=TrainConfig(epochs=4, lr=3e-3),
+                       align=cfg.align.replace(steps=15, dpo_rounds=1, dpo_pool=512, dpo_pairs=128), n_eval=500, n_heldout=250)
 
 # %% ../../../nbs/13_lm_run.ipynb #f71e4d9e
 def gpu_config(cfg:LmConfig|None=None) -> LmConfig:
