@@ -167,23 +167,31 @@ def kl_shaped_reward(reward_fn,           # a TRL reward function
                      policy,              # the model being trained (read at every call)
                      ref,                 # the reference: a model, or a mixture given as [(weight, model), ...] (weights summing to 1)
                      beta:float,          # KL strength
-                     prompt_ids:list,     # the prompt every completion continues
+                     prompt_ids:list|dict, # the prompt every completion continues, or {prompt text: its ids} over several prompts
                      pad_id:int=0):
     "A TRL reward function: `reward_fn`'s reward minus β·log(π(y)/π_ref(y)) of each completion under the current policy (RLOO's KL-shaped reward)."
-    prompt = list(prompt_ids)
+    by_text = isinstance(prompt_ids, dict)   # each completion's prompt: TRL passes the prompts' texts as `prompts`
+    check(not by_text or len(prompt_ids) > 0, 'kl_shaped_reward prompt_ids', prompt_ids, 'the prompt ids, or a non-empty {prompt text: ids}')
+    prompt = None if by_text else list(prompt_ids)
     if isinstance(ref, (list, tuple)):
         check(len(ref) >= 1 and all(w > 0 for w, _ in ref) and math.isclose(sum(w for w, _ in ref), 1.0), 'kl_shaped_reward ref',
               [w for w, _ in ref], 'a model, or [(weight, model), ...] with positive weights summing to 1')
-    def logp(m, comps):
+    def logp(m, pairs):
         if isinstance(m, (list, tuple)):   # log Σ_k w_k π_k(y): the mixture of whole sequences, not of next tokens
-            return torch.logsumexp(torch.stack([math.log(w) + logp(mk, comps) for w, mk in m]), 0)
+            return torch.logsumexp(torch.stack([math.log(w) + logp(mk, pairs) for w, mk in m]), 0)
         was = m.training
-        tot = completion_logprobs(m, [(prompt, c) for c in comps], pad_id=pad_id)[0]   # the prompt conditions, is not scored
+        tot = completion_logprobs(m, pairs, pad_id=pad_id)[0]   # the prompt conditions, is not scored
         m.train(was)
         return tot
     def kl_shaped(prompts=None, completions=None, completion_ids=None, **kw):
+        if by_text:
+            miss = next((p for p in prompts or [] if p not in prompt_ids), None)
+            check(prompts is not None and len(prompts) == len(completion_ids) and miss is None, 'kl_shaped_reward prompts',
+                  miss if prompts else prompts, 'one text per completion, each a key of prompt_ids')
+            pairs = [(prompt_ids[p], c) for p, c in zip(prompts, completion_ids)]
+        else: pairs = [(prompt, c) for c in completion_ids]
         r = torch.as_tensor(reward_fn(prompts=prompts, completions=completions, completion_ids=completion_ids, **kw), dtype=torch.float64)
-        return shaped_reward(r, logp(policy, completion_ids), logp(ref, completion_ids), beta).tolist()   # the theory chapter's shaped reward
+        return shaped_reward(r, logp(policy, pairs), logp(ref, pairs), beta).tolist()   # the theory chapter's shaped reward
     return kl_shaped
 
 def rl_trainer(kind:str,    # a key of `RL_VARIANTS`: 'rloo', 'grpo' or an ablation
