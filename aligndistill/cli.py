@@ -194,7 +194,7 @@ def lm(preset:Annotated[str, dict(choices=['tiny', 'smollm2'])]='tiny', # the wo
        show_config:bool=False, # print the resolved config and exit without running
        seed_start:int=0,     # first seed
        world_model:str='',   # smollm2: a local folder with p*'s weights
-       algorithms:str='',    # comma-separated subset of dpo,rloo,grpo (default: the preset's)
+       algorithms:str='',    # comma-separated, e.g. dpo,rloo,grpo (default: the preset's); with --teacher also rloo_mix and rloo_pull<w> (chapter 15)
        scale:Annotated[str, dict(choices=['ci', 'default', 'gpu'])]='default', # the preset's size
        threads:int=None,     # torch threads (default: $AD_THREADS, else 1; part of every stage's key)
        rerun:Reruns=None,    # a stage to recompute even if stored, repeatable
