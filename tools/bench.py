@@ -301,7 +301,9 @@ def main():
     if not a.quick: res['smollm2_135m_shape'] = smollm2_shapes(a.repeats)
     res['load_after'] = os.getloadavg()[0]
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(a.out).write_text(json.dumps(res, indent=1) + '\n')
+    old = json.loads(Path(a.out).read_text()) if Path(a.out).exists() else {}
+    keep = {k: v for k, v in old.items() if k in ONLY}   # the `--only` sections, each with its own load and threads, stay as measured
+    Path(a.out).write_text(json.dumps({**res, **keep}, indent=1) + '\n')
     pk = res['peak_gflops']
     print(f"threads {a.threads}, load {res['load_before']:.2f} -> {res['load_after']:.2f} on {res['cores']} cores")
     print(f"matmul peak (1024x576 @ 576x1536): fp32 {pk['float32']:.0f} GFLOP/s, bf16 {pk['bfloat16']:.0f} GFLOP/s")
