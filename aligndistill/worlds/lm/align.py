@@ -7,8 +7,8 @@ Docs: https://aligndistill.github.io/aligndistill/lm_align.html.md"""
 # %% auto #0
 __all__ = ['ALIGNERS', 'MIX_SHARE', 'PULL_WEIGHTS', 'LM_MITIGATIONS', 'RL_VARIANTS', 'REFRESH_SEGMENTS', 'OFFLINE_DPO',
            'LM_ALGORITHMS', 'AlignConfig', 'reference_folder', 'trainer_reference', 'dpo_pairs', 'dpo_trainer',
-           'dpo_align', 'dpo_offline_align', 'kl_shaped_reward', 'rl_trainer', 'StepProbe', 'rl_align', 'align_lm',
-           'pull_batches', 'pull_loss', 'PulledRLOOTrainer', 'mitigation_cost']
+           'dpo_rounds', 'dpo_align', 'dpo_offline_align', 'kl_shaped_reward', 'rl_trainer', 'StepProbe', 'rl_align',
+           'align_lm', 'pull_batches', 'pull_loss', 'PulledRLOOTrainer', 'mitigation_cost']
 
 # %% ../../../nbs/12_lm_align.ipynb #69eda90d
 import copy, math, tempfile, warnings
@@ -106,15 +106,14 @@ def _call_probe(probe, step, model):
     with torch.no_grad(): probe(step, model)
     model.train(was)
 
-def dpo_align(policy, ref, oracle, tok, cfg:AlignConfig, seed:int, progress:bool=False, prompt_ids:list|None=None,
-              probe=None, probe_at:tuple=(), stop_after:int|None=None):   # see `align_lm`; a DPO step is a round
-    "On-policy DPO rounds against `ref`; returns the aligned copy of `policy` and the usable pair count per round."
+def dpo_rounds(policy, ref, round_pairs, # `round_pairs(policy, r, g)`: round r's pairs `Dataset`, from the current policy and the run's generator
+               tok, cfg:AlignConfig, seed:int, progress:bool=False,
+               probe=None, probe_at:tuple=(), stop_after:int|None=None):   # see `align_lm`; a DPO step is a round
+    "On-policy DPO: a copy of `policy` trained `cfg.dpo_rounds` rounds against `ref`, each on the pairs `round_pairs` draws from it; the copy and the usable pair count per round."
     policy, g, n_pairs = clone_model(policy), torch.Generator().manual_seed(seed), []
     if probe is not None and 0 in probe_at: _call_probe(probe, 0, policy)
     for r in range(cfg.dpo_rounds if stop_after is None else min(stop_after, cfg.dpo_rounds)):
-        comps = generate_ids(policy, tok, cfg.dpo_pool, max_new_tokens=cfg.max_new_tokens, seed=seed * 1000 + r, prompt_ids=prompt_ids)
-        pairs = dpo_pairs(comps, oracle.score(comps)['reward'], tok, cfg.dpo_pairs, cfg.dpo_margin, g,
-                          prompt=tok.decode(prompt_ids) if prompt_ids else None)
+        pairs = round_pairs(policy, r, g)
         n_pairs.append(len(pairs))
         if len(pairs):
             with tempfile.TemporaryDirectory() as d, warnings.catch_warnings():
@@ -123,6 +122,15 @@ def dpo_align(policy, ref, oracle, tok, cfg:AlignConfig, seed:int, progress:bool
         if probe is not None and r + 1 in probe_at: _call_probe(probe, r + 1, policy)
     release_forward(policy).eval()   # a copy of the result computes with its own weights
     return policy, dict(dpo_pairs=n_pairs)
+
+def dpo_align(policy, ref, oracle, tok, cfg:AlignConfig, seed:int, progress:bool=False, prompt_ids:list|None=None,
+              probe=None, probe_at:tuple=(), stop_after:int|None=None):   # see `align_lm`; a DPO step is a round
+    "On-policy DPO rounds against `ref`; returns the aligned copy of `policy` and the usable pair count per round."
+    def round_pairs(pol, r, g):
+        comps = generate_ids(pol, tok, cfg.dpo_pool, max_new_tokens=cfg.max_new_tokens, seed=seed * 1000 + r, prompt_ids=prompt_ids)
+        return dpo_pairs(comps, oracle.score(comps)['reward'], tok, cfg.dpo_pairs, cfg.dpo_margin, g,
+                         prompt=tok.decode(prompt_ids) if prompt_ids else None)
+    return dpo_rounds(policy, ref, round_pairs, tok, cfg, seed, progress, probe, probe_at, stop_after)
 
 def dpo_offline_align(policy, ref, completions:list, # a fixed set of completions, e.g. p* samples (never the policy's)
                       oracle, tok, cfg:AlignConfig, seed:int, labels:str='deterministic', progress:bool=False,

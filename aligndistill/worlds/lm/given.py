@@ -25,7 +25,7 @@ from ...study import Staged, register_world
 from ...audit import AuditSetting, audit_hits, load_target, _fn_name, _hit_value
 from .data import pretrained_args
 from .train import SIZES, TrainConfig, as_dataset, clone_model, completion_logprobs, generate_ids, make_model, pad_pairs, release_forward, train_lm, n_params
-from .align import (ALIGNERS, LM_MITIGATIONS, RL_VARIANTS, AlignConfig, PulledRLOOTrainer, StepProbe, dpo_pairs, dpo_trainer,
+from .align import (ALIGNERS, LM_MITIGATIONS, RL_VARIANTS, AlignConfig, PulledRLOOTrainer, StepProbe, dpo_pairs, dpo_rounds,
                                          kl_shaped_reward, mitigation_cost, reference_folder, _call_probe, _rl_args)
 
 # %% ../../../nbs/15_lm_your_models.ipynb #d5d03713
@@ -375,26 +375,16 @@ class GivenLmWorld:
         return int(self.oracle.score([x for _, x in self.sample(model, n, seed)])['hit'].sum())
 
     def _dpo(self, policy, ref, a:AlignConfig, seed:int, probe=None, probe_at:tuple=(), stop_after:int|None=None):
-        policy, g, n_pairs = clone_model(policy), torch.Generator().manual_seed(seed), []
-        P = len(self.prompts)
-        if probe is not None and 0 in probe_at: _call_probe(probe, 0, policy)
-        for r in range(a.dpo_rounds if stop_after is None else min(stop_after, a.dpo_rounds)):
-            comps = self.sample(policy, a.dpo_pool, seed * 1000 + r)
-            rew = self.oracle.score([x for _, x in comps])['reward']
-            parts = []
+        def round_pairs(pol, r, g):   # the policy's samples over every prompt, pairs formed within a prompt
+            comps = self.sample(pol, a.dpo_pool, seed * 1000 + r)
+            rew, parts, P = self.oracle.score([x for _, x in comps])['reward'], [], len(self.prompts)
             for i in range(P):
                 sel = [k for k, (j, _) in enumerate(comps) if j == i]
                 if len(sel) >= 2:
                     parts.append(dpo_pairs([comps[k][1] for k in sel], rew[sel], self.tok, max(1, a.dpo_pairs // P), a.dpo_margin, g,
                                            prompt=self.prompt_texts[i]))
-            pairs = concatenate_datasets(parts) if parts else Dataset.from_dict(dict(prompt=[], chosen=[], rejected=[]))
-            n_pairs.append(len(pairs))
-            if len(pairs):
-                with tempfile.TemporaryDirectory() as d, warnings.catch_warnings():
-                    warnings.simplefilter('ignore')
-                    dpo_trainer(policy, ref, pairs, self.tok, a, seed + r, d, self.progress).train()
-            if probe is not None and r + 1 in probe_at: _call_probe(probe, r + 1, policy)
-        return release_forward(policy).eval(), dict(dpo_pairs=n_pairs)
+            return concatenate_datasets(parts) if parts else Dataset.from_dict(dict(prompt=[], chosen=[], rejected=[]))
+        return dpo_rounds(policy, ref, round_pairs, self.tok, a, seed, self.progress, probe, probe_at, stop_after)
 
     def pull_batches(self, model, a:AlignConfig, seed:int) -> list:
         "The forward-KL pull's data: `a.steps` batches of `a.batch_size` completions of `model`, spread over the prompts as `sample` spreads them and interleaved, so that each batch mixes the prompts."
