@@ -7,8 +7,8 @@ Docs: https://aligndistill.github.io/aligndistill/lm_align.html.md"""
 # %% auto #0
 __all__ = ['ALIGNERS', 'MIX_SHARE', 'PULL_WEIGHTS', 'LM_MITIGATIONS', 'RL_VARIANTS', 'REFRESH_SEGMENTS', 'OFFLINE_DPO',
            'LM_ALGORITHMS', 'AlignConfig', 'reference_folder', 'trainer_reference', 'dpo_pairs', 'dpo_trainer',
-           'dpo_rounds', 'dpo_align', 'dpo_offline_align', 'kl_shaped_reward', 'rl_trainer', 'StepProbe', 'rl_align',
-           'align_lm', 'pull_batches', 'pull_loss', 'PulledRLOOTrainer', 'mitigation_cost']
+           'dpo_rounds', 'dpo_align', 'dpo_offline_align', 'kl_shaped_reward', 'rl_parts', 'rl_trainer', 'StepProbe',
+           'rl_align', 'align_lm', 'pull_batches', 'pull_loss', 'PulledRLOOTrainer', 'mitigation_cost']
 
 # %% ../../../nbs/12_lm_align.ipynb #69eda90d
 import copy, math, tempfile, warnings
@@ -202,6 +202,20 @@ def kl_shaped_reward(reward_fn,           # a TRL reward function
         return shaped_reward(r, logp(policy, pairs), logp(ref, pairs), beta).tolist()   # the theory chapter's shaped reward
     return kl_shaped
 
+def rl_parts(kind:str,   # a key of `RL_VARIANTS`
+             policy, ref, reward, tok, cfg:AlignConfig,
+             prompt_ids:list|dict, # as `kl_shaped_reward` takes them: one prompt's ids, or {prompt text: ids}
+             pull):                # `() -> batches` of `ref` samples, called for a `rloo_pull<w>` only
+    "The parts of a TRL RL trainer for `kind`: `(trainer class, the model TRL's KL anchors to, reward function, extra arguments)`; K→A's patches (`LM_MITIGATIONS`) change them, every other kind anchors to `ref`."
+    T, mit = (RLOOTrainer if RL_VARIANTS[kind][0] == 'rloo' else GRPOTrainer), LM_MITIGATIONS.get(kind, {})
+    if not mit: return T, ref, reward, {}
+    start = clone_model(policy).eval()   # π_0: the policy before its first step (the run trains `policy` in place)
+    if 'mix_share' in mit:
+        lam = mit['mix_share']
+        reward = kl_shaped_reward(reward, policy, [(1 - lam, start), (lam, ref)], cfg.beta, prompt_ids, tok.pad_token_id)
+        return T, ref, reward, {}
+    return PulledRLOOTrainer, start, reward, dict(pull=pull(), pull_weight=mit['pull_weight'])   # TRL's KL anchors to π_0; the pull's samples come from `ref`
+
 def rl_trainer(kind:str,    # a key of `RL_VARIANTS`: 'rloo', 'grpo' or an ablation
                policy, ref, oracle, tok, cfg:AlignConfig, seed:int, out_dir:str, progress:bool=False,
                prompt_ids:list|None=None): # the prompt every completion continues (default the BOS token)
@@ -213,21 +227,15 @@ def rl_trainer(kind:str,    # a key of `RL_VARIANTS`: 'rloo', 'grpo' or an ablat
               "so it cannot anchor a student to its teacher (K→A with the teacher as reference)")
     prompt = tok.decode(prompt_ids) if prompt_ids else tok.bos_token
     prompts = Dataset.from_dict({'prompt': [prompt] * (cfg.steps * cfg.batch_size)})
-    T, extra = (RLOOTrainer if RL_VARIANTS[kind][0] == 'rloo' else GRPOTrainer), {}
-    reward, mit, anchor = oracle.reward_fn(), LM_MITIGATIONS.get(kind, {}), ref
-    start = clone_model(policy).eval() if mit else None   # π_0: the policy before its first step (the run trains `policy` in place)
+    reward = oracle.reward_fn()
     if kind == 'grpo_klreward': reward = kl_shaped_reward(reward, policy, ref, cfg.beta, prompt_ids or [tok.bos_token_id], tok.pad_token_id)
-    if 'mix_share' in mit:
-        lam = mit['mix_share']
-        reward = kl_shaped_reward(reward, policy, [(1 - lam, start), (lam, ref)], cfg.beta, prompt_ids or [tok.bos_token_id], tok.pad_token_id)
-    if 'pull_weight' in mit:   # TRL's KL anchors to π_0; the pull's samples come from `ref`
-        T, anchor = PulledRLOOTrainer, start
-        extra = dict(pull=pull_batches(ref, tok, cfg, seed, prompt_ids), pull_weight=mit['pull_weight'])
+    T, anchor, reward, extra = rl_parts(kind, policy, ref, reward, tok, cfg, prompt_ids or [tok.bos_token_id],
+                                        lambda: pull_batches(ref, tok, cfg, seed, prompt_ids))
     with reference_folder(policy, anchor):
         tr = T(model=policy, reward_funcs=reward, args=_rl_args(kind, out_dir, cfg, seed, progress),
                train_dataset=prompts, processing_class=tok, **extra)
     tr.remove_callback(PrinterCallback)
-    if mit: tr.mitigation_cost = mitigation_cost(kind, policy, ref, cfg, tr)
+    if kind in LM_MITIGATIONS: tr.mitigation_cost = mitigation_cost(kind, policy, ref, cfg, tr)
     return tr
 
 class StepProbe(TrainerCallback):

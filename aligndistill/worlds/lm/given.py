@@ -17,7 +17,6 @@ from pathlib import Path
 import torch
 from datasets import Dataset, concatenate_datasets
 from transformers import AutoModelForCausalLM, AutoTokenizer, PrinterCallback
-from trl import GRPOTrainer, RLOOTrainer
 
 from ...core import Config, check, stage_generator
 from ...stats import mc_mean_se
@@ -25,8 +24,8 @@ from ...study import Staged, register_world
 from ...audit import AuditSetting, audit_hits, load_target, _fn_name, _hit_value
 from .data import pretrained_args
 from .train import SIZES, TrainConfig, as_dataset, clone_model, completion_logprobs, generate_ids, make_model, pad_pairs, release_forward, train_lm, n_params
-from .align import (ALIGNERS, LM_MITIGATIONS, RL_VARIANTS, AlignConfig, PulledRLOOTrainer, StepProbe, dpo_pairs, dpo_rounds,
-                                         kl_shaped_reward, mitigation_cost, reference_folder, _call_probe, _rl_args)
+from .align import (LM_MITIGATIONS, AlignConfig, StepProbe, dpo_pairs, dpo_rounds, kl_shaped_reward,
+                                         mitigation_cost, reference_folder, rl_parts, _call_probe, _rl_args)
 
 # %% ../../../nbs/15_lm_your_models.ipynb #d5d03713
 def load_given_lm(path:str,           # a local folder with a causal LM (config.json, safetensors weights) and its tokenizer
@@ -181,16 +180,12 @@ def given_rl_trainer(kind:str,   # a name of `GIVEN_RL`: 'rloo', 'grpo', 'rloo_m
     check(kind in GIVEN_RL, 'given_rl_trainer kind', kind, f'one of {GIVEN_RL}')
     n = cfg.steps * cfg.batch_size
     data = Dataset.from_dict({'prompt': [prompts[i % len(prompts)] for i in range(n)]})
-    T, anchor, extra, mit = (RLOOTrainer if RL_VARIANTS[kind][0] == 'rloo' else GRPOTrainer), ref, {}, LM_MITIGATIONS.get(kind, {})
-    start = clone_model(policy).eval() if mit else None   # π_0: the policy before its first step
+    mit = LM_MITIGATIONS.get(kind, {})
     if 'mix_share' in mit:
         check(prompt_ids is not None and len(prompt_ids) == len(prompts), 'given_rl_trainer prompt_ids', None if prompt_ids is None else len(prompt_ids),
               f'the token ids of each of the {len(prompts)} prompts')
-        lam = mit['mix_share']
-        reward_fn = kl_shaped_reward(reward_fn, policy, [(1 - lam, start), (lam, ref)], cfg.beta, dict(zip(prompts, prompt_ids)), tok.pad_token_id)
-    if 'pull_weight' in mit:
-        check(bool(pull), 'given_rl_trainer pull', pull, "the pull's batches of reference samples (GivenLmWorld.pull_batches)")
-        T, anchor, extra = PulledRLOOTrainer, start, dict(pull=pull, pull_weight=mit['pull_weight'])
+    if 'pull_weight' in mit: check(bool(pull), 'given_rl_trainer pull', pull, "the pull's batches of reference samples (GivenLmWorld.pull_batches)")
+    T, anchor, reward_fn, extra = rl_parts(kind, policy, ref, reward_fn, tok, cfg, dict(zip(prompts, prompt_ids or [])), lambda: pull)
     with reference_folder(policy, anchor):
         tr = T(model=policy, reward_funcs=reward_fn, args=_rl_args(kind, out_dir, cfg, seed, progress), train_dataset=data, processing_class=tok, **extra)
     tr.remove_callback(PrinterCallback)
