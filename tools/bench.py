@@ -22,7 +22,8 @@ from other processes on a shared machine falls on both sides alike):
   `transformers.Trainer`;
 - `--only against_previous [--rev REV]`: the mixture study (5 seeds, every pipeline) in this checkout against the same
   study at git revision REV (default `HEAD~1`, checked out in a temporary worktree), each run a fresh process, the two
-  interleaved; the records' metrics compared (identical where the numerics did not change);
+  interleaved; the records' metrics compared (identical where the numerics did not change; else the largest and median
+  relative difference and the records that differ beyond 1e-6);
 - unless `--quick`: a SmolLM2-135M-shaped model (random weights): scoring and generation tokens/s in fp32 and bf16,
   the latter with eager attention.
 The machine's load average is printed and stored next to the figures: timings on a busy machine say little.
@@ -251,6 +252,14 @@ def against_previous(repeats, rev='HEAD~1', seeds=5, threads=1):
     out['speedup'] = out['seconds_previous'] / out['seconds_current']
     out['records'] = len(cur[0]['metrics'])
     out['metrics_identical'] = all(r['metrics'] == cur[0]['metrics'] for r in prev + cur)
+    out['current_repeatable'] = all(r['metrics'] == cur[0]['metrics'] for r in cur)   # fresh processes of one checkout: bit-identical
+    rel = [abs(u - v) / max(abs(u), abs(v), 1e-12) for a, b in zip(prev[0]['metrics'], cur[0]['metrics'])
+           for (_, u), (_, v) in zip(a[3], b[3])]
+    out['max_rel_diff'] = max(rel)
+    out['median_rel_diff'] = statistics.median(rel)
+    out['values_beyond_1e-6'] = sum(x > 1e-6 for x in rel)
+    out['records_beyond_1e-6'] = sum(any(abs(u - v) > 1e-6 * max(abs(u), abs(v), 1e-12) for (_, u), (_, v) in zip(a[3], b[3]))
+                                     for a, b in zip(prev[0]['metrics'], cur[0]['metrics']))
     return out
 
 ONLY = {'large_vocab_training': large_vocab_training, 'grouped_alignment': grouped_alignment, 'under_load': under_load,
@@ -280,7 +289,9 @@ def main():
             return
         if a.only == 'against_previous':
             print(f"MoG study, {r['seeds']} seeds, {r['records']} records: {r['rev'][:7]} {r['seconds_previous']:.2f} s, this checkout ({r['head'][:7]}{'+changes' if r['dirty'] else ''}) "
-                  f"{r['seconds_current']:.2f} s ({r['speedup']:.2f}x); metrics identical: {r['metrics_identical']}; load {r['load_before']:.1f} -> {r['load_after']:.1f}")
+                  f"{r['seconds_current']:.2f} s ({r['speedup']:.2f}x); metrics identical: {r['metrics_identical']} (largest relative difference "
+                  f"{r['max_rel_diff']:.1e}, median {r['median_rel_diff']:.1e}; {r['records_beyond_1e-6']} records beyond 1e-6; this checkout repeatable: "
+                  f"{r['current_repeatable']}); load {r['load_before']:.1f} -> {r['load_after']:.1f}")
             return
         if a.only == 'grouped_alignment':
             print(f"MoG study, aligners' align_many against one alignment per stage: 5 seeds {r['seconds_5_seeds_separate']:.1f} -> {r['seconds_5_seeds_grouped']:.1f} s "

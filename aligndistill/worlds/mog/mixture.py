@@ -176,7 +176,11 @@ class Mixture(nn.Module):
 
     def log_prob(self, x): # points `[S, N, D]` (or `[1, N, D]`)
         "Exact log-density of each point under its row's mixture, `[S, N]`."
-        return torch.logsumexp(self.comp_log_prob(x), -1)
+        if self.full: return torch.logsumexp(self.comp_log_prob(x), -1)
+        # diagonal: (x - mu)^2 / sigma^2 summed over D, laid out `[S, K, D, N]` so that every op runs along the N points
+        z = x.transpose(-1, -2).contiguous()[:, None] - self.means[..., None]
+        quad = (z * z * (-2 * self.log_diag).exp()[..., None]).sum(2)
+        return torch.logsumexp((self.logw - self.log_diag.sum(-1))[..., None] - 0.5 * quad, 1) - 0.5 * self.D * _LOG2PI
 
     @torch.no_grad()
     def sample(self, n:int, # samples per mixture
