@@ -25,7 +25,7 @@ from other processes on a shared machine falls on both sides alike):
   interleaved; the records' metrics compared (identical where the numerics did not change; else the largest and median
   relative difference and the records that differ beyond 1e-6);
 - unless `--quick`: a SmolLM2-135M-shaped model (random weights): scoring and generation tokens/s in fp32 and bf16,
-  the latter with eager attention.
+  the latter with eager attention; generation at batch 32 and at the text world's p* sampling batch.
 The machine's load average is printed and stored next to the figures: timings on a busy machine say little.
 Never used by tests (timings are not assertions); the results chapter shows the stored output."""
 import argparse, json, math, os, statistics, sys, tempfile, time
@@ -33,6 +33,11 @@ from pathlib import Path
 
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 import torch
+
+def cpu_model() -> str:
+    "The processor's name (Linux), stored with every section: figures from different machines must not be read as one."
+    try: return next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
+    except (OSError, StopIteration): return 'unknown'
 
 def median_time(fn, repeats):
     ts = []
@@ -118,7 +123,10 @@ def lm_tiny():
     return dict(seconds=total, algorithms=list(world.algorithms), stages=stages)
 
 def smollm2_shapes(repeats):
+    "Scoring (16 x 64 tokens) and generation (16 new tokens at batch 32 and at the text world's p* batch) of a SmolLM2-135M-shaped model."
     from transformers import LlamaForCausalLM
+    from aligndistill.worlds.lm.data import TextWorldConfig
+    PSTAR_BATCH = TextWorldConfig().batch_size
     from aligndistill.worlds.lm.train import decode, llama_config
     out = {}
     for dt in ('float32', 'bfloat16'):
@@ -134,7 +142,9 @@ def smollm2_shapes(repeats):
             prompt = torch.tensor([1])
             g = torch.Generator().manual_seed(0)
             tg = median_time(lambda: decode(m, prompt, 32, 1.0, 16, eos_id=-1, pad_id=0, generator=g), repeats)
-        out[dt] = dict(params=sum(p.numel() for p in m.parameters()), score_tokens_per_s=score, generate_tokens_per_s=32 * 16 / tg)
+            tb = median_time(lambda: decode(m, prompt, PSTAR_BATCH, 1.0, 16, eos_id=-1, pad_id=0, generator=g), repeats)
+        out[dt] = dict(params=sum(p.numel() for p in m.parameters()), score_tokens_per_s=score, generate_tokens_per_s=32 * 16 / tg,
+                       **{f'generate_tokens_per_s_batch{PSTAR_BATCH}': PSTAR_BATCH * 16 / tb})
     out['bf16_speedup_score'] = out['bfloat16']['score_tokens_per_s'] / out['float32']['score_tokens_per_s']
     out['bf16_speedup_generate'] = out['bfloat16']['generate_tokens_per_s'] / out['float32']['generate_tokens_per_s']
     return out
@@ -279,7 +289,7 @@ def main():
     if a.only:
         old = json.loads(Path(a.out).read_text()) if Path(a.out).exists() else {}
         kw = dict(rev=a.rev, threads=a.threads) if a.only == 'against_previous' else {}
-        old[a.only] = r = dict(ONLY[a.only](a.repeats, **kw), threads=a.threads, load_after=os.getloadavg()[0])
+        old[a.only] = r = dict(ONLY[a.only](a.repeats, **kw), threads=a.threads, cpu=cpu_model(), load_after=os.getloadavg()[0])
         Path(a.out).write_text(json.dumps(old, indent=1) + '\n')
         if a.only == 'under_load':
             for w in ('mog_threads1', 'lm_tiny_threads1', 'mog_threads2', 'lm_tiny_threads2'):
@@ -301,7 +311,7 @@ def main():
         print(f"train_lm, 2.4M-parameter student, V=49152, {r['sequences']} sequences: SFTTrainer {r['sft_seconds_per_step']:.1f} s/step, "
               f"transformers.Trainer {r['trainer_seconds_per_step']:.1f} s/step ({r['speedup']:.2f}x); load {r['load_before']:.1f} -> {r['load_after']:.1f}")
         return
-    res = dict(threads=a.threads, torch=torch.__version__, cores=os.cpu_count(), load_before=os.getloadavg()[0])
+    res = dict(threads=a.threads, torch=torch.__version__, cores=os.cpu_count(), cpu=cpu_model(), load_before=os.getloadavg()[0])
     res['peak_gflops'] = {dt: matmul_peak(getattr(torch, dt), a.repeats) / 1e9 for dt in ('float32', 'bfloat16')}
     res['sampling'] = sampling(a.repeats)
     res['mog'] = mog(a.repeats)
@@ -316,7 +326,7 @@ def main():
     keep = {k: v for k, v in old.items() if k in ONLY}   # the `--only` sections, each with its own load and threads, stay as measured
     Path(a.out).write_text(json.dumps({**res, **keep}, indent=1) + '\n')
     pk = res['peak_gflops']
-    print(f"threads {a.threads}, load {res['load_before']:.2f} -> {res['load_after']:.2f} on {res['cores']} cores")
+    print(f"{res['cpu']}, threads {a.threads}, load {res['load_before']:.2f} -> {res['load_after']:.2f} on {res['cores']} cores")
     print(f"matmul peak (1024x576 @ 576x1536): fp32 {pk['float32']:.0f} GFLOP/s, bf16 {pk['bfloat16']:.0f} GFLOP/s")
     s = res['sampling']
     print(f"sampling one token, V={s['vocab']}, batch {s['batch']}: multinomial {s['multinomial_us']:.0f} us, inverse CDF {s['inverse_cdf_us']:.0f} us ({s['speedup']:.1f}x)")
@@ -331,7 +341,9 @@ def main():
     if 'smollm2_135m_shape' in res:
         q = res['smollm2_135m_shape']
         for dt in ('float32', 'bfloat16'):
-            print(f"SmolLM2-135M shape {dt}: scoring {q[dt]['score_tokens_per_s']:.0f} tok/s, generation {q[dt]['generate_tokens_per_s']:.0f} tok/s")
+            b = next(k for k in q[dt] if k.startswith('generate_tokens_per_s_batch'))
+            print(f"SmolLM2-135M shape {dt}: scoring {q[dt]['score_tokens_per_s']:.0f} tok/s, generation {q[dt]['generate_tokens_per_s']:.0f} tok/s at batch 32, "
+                  f"{q[dt][b]:.0f} at batch {b.removeprefix('generate_tokens_per_s_batch')}")
         print(f"  bf16 / fp32: scoring {q['bf16_speedup_score']:.2f}x, generation {q['bf16_speedup_generate']:.2f}x")
     print(f"written to {a.out}")
 
