@@ -227,13 +227,14 @@ import json, sys, tempfile, time
 from pathlib import Path
 import torch
 torch.set_num_threads(int(sys.argv[3]))
+import aligndistill
 from aligndistill.study import STUDY_PIPELINES, run_study
 from aligndistill.worlds.mog.align import MogWorld
 with tempfile.TemporaryDirectory() as d:
     t0 = time.perf_counter()
     recs = run_study(MogWorld(), list(range(int(sys.argv[1]))), Path(d)/'run', pipelines=STUDY_PIPELINES, progress=False, threads=int(sys.argv[3]))
     secs = time.perf_counter() - t0
-Path(sys.argv[2]).write_text(json.dumps(dict(seconds=secs, metrics=sorted((r['pipeline'], r['algorithm'], r['seed'], sorted(r['metrics'].items())) for r in recs))))
+Path(sys.argv[2]).write_text(json.dumps(dict(seconds=secs, package=str(Path(aligndistill.__file__).parent.parent), metrics=sorted((r['pipeline'], r['algorithm'], r['seed'], sorted(r['metrics'].items())) for r in recs))))
 """
 
 def against_previous(repeats, rev='HEAD~1', seeds=5, threads=1):
@@ -251,11 +252,15 @@ def against_previous(repeats, rev='HEAD~1', seeds=5, threads=1):
         try:
             def run(path, tag, i):
                 f = Path(tmp)/f'{tag}{i}.json'
-                r = subprocess.run([sys.executable, '-c', _STUDY_JSON, str(seeds), str(f), str(threads)], env=dict(env, PYTHONPATH=str(path)), capture_output=True, text=True)
+                r = subprocess.run([sys.executable, '-c', _STUDY_JSON, str(seeds), str(f), str(threads)], env=dict(env, PYTHONPATH=str(path)), capture_output=True, text=True,
+                                   cwd=str(path))   # `python -c` puts the working directory first on sys.path: it must be the checkout measured
                 if r.returncode: raise SystemExit(f'bench.py against_previous: the study at {path} failed:\n{r.stderr[-3000:]}')
                 return json.loads(f.read_text())
             prev, cur = [], []
             for i in range(repeats): prev.append(run(wt, 'prev', i)); cur.append(run(root, 'cur', i))
+            for rs, path in ((prev, wt), (cur, root)):   # each side imported its own checkout's package
+                if any(Path(r['package']).resolve() != path.resolve() for r in rs):
+                    raise SystemExit(f"bench.py against_previous: a study meant for {path} imported {rs[0]['package']}")
         finally: git('worktree', 'remove', '--force', str(wt))
     out['seconds_previous'] = statistics.median(r['seconds'] for r in prev)
     out['seconds_current'] = statistics.median(r['seconds'] for r in cur)
