@@ -18,6 +18,8 @@ from other processes on a shared machine falls on both sides alike):
   two copies at once in separate processes on the same cores, at one thread each and at two (four threads on two
   cores): per-stage seconds and the loaded / quiet ratios (one run each: it measures contention, so it cannot be
   interleaved);
+- `--only length_grouping`: the language world's teacher stage with random batches against batches of similar
+  lengths (`train_lm(batching='by_length')`), seeds 1-4: seconds, padding share and the teacher's target precision;
 - `--only large_vocab_training`: `train_lm` at a 49,152-token vocabulary, TRL's `SFTTrainer` against
   `transformers.Trainer`;
 - `--only against_previous [--rev REV]`: the mixture study (5 seeds, every pipeline) in this checkout against the same
@@ -171,6 +173,38 @@ def large_vocab_training(repeats, n=128, batch=64):
     return dict(vocab=49152, params=2410224, sequences=n, steps=steps, sft_seconds_per_step=t_sft / steps, trainer_seconds_per_step=t_plain / steps,
                 speedup=t_sft / t_plain, load_before=os.getloadavg()[0])
 
+LENGTH_GROUPING_SEEDS = (1, 2, 3, 4)   # the recorded run's seeds; seed 0 is where the effect on the teacher was first seen (development)
+
+def length_grouping(repeats):
+    "The tiny world's teacher stage (default scale, its own calls) with random batches against `train_lm(batching='by_length')`, per seed: seconds, the padding share of each order, the teacher's target precision (the world's own evaluation)."
+    from transformers.trainer_pt_utils import LengthGroupedSampler
+    import aligndistill.worlds.lm.train as T
+    from aligndistill.core import stage_generator
+    from aligndistill.worlds.lm.world import LmConfig, LmWorld, _gen_seed
+    cfg = LmConfig(); world, bs = LmWorld(cfg), cfg.teacher_train.batch_size
+    def padding(lengths, order):   # the share of the computed (padded) tokens that are padding
+        batches = [order[i:i + bs] for i in range(0, len(order), bs)]
+        return 1 - sum(lengths) / sum(len(b) * max(lengths[j] for j in b) for b in batches)
+    rows = []
+    for s in LENGTH_GROUPING_SEEDS:
+        seqs = world._seqs(*world.lang.sample(cfg.n_train, stage_generator(s, 'world')))   # what `fit_teacher` trains on
+        lengths, init = [len(q) for q in seqs], _gen_seed(s, 'teacher-init') % 2**31
+        row = dict(seed=s, padding_share=dict(random=padding(lengths, torch.randperm(len(seqs), generator=torch.Generator().manual_seed(s)).tolist()),
+                                              by_length=padding(lengths, list(LengthGroupedSampler(bs, lengths=lengths, generator=torch.Generator().manual_seed(s)))))),
+                   seconds={}, target_precision={})
+        for mode in ('random', 'by_length'):
+            model = T.make_model(cfg.teacher_size, world.tok, seed=init, max_positions=max(64, world.max_new + 2))
+            t0 = time.perf_counter(); model, _ = T.train_lm(model, world.tok, T.as_dataset(seqs), cfg.teacher_train, seed=init, batching=mode)
+            row['seconds'][mode] = time.perf_counter() - t0
+            row['target_precision'][mode] = world.evaluate(model, [s])[0]['target_precision']
+        rows.append(row)
+    med = lambda k, m: statistics.median(r[k][m] for r in rows)
+    return dict(seeds=list(LENGTH_GROUPING_SEEDS), rows=rows, speedup=statistics.median(r['seconds']['random'] / r['seconds']['by_length'] for r in rows),
+                padding_share=dict(random=med('padding_share', 'random'), by_length=med('padding_share', 'by_length')),
+                target_precision=dict(random=med('target_precision', 'random'), by_length=med('target_precision', 'by_length')),
+                seeds_lower_with_by_length=sum(r['target_precision']['by_length'] < r['target_precision']['random'] for r in rows),
+                pstar_target_weight=cfg.world.weights[cfg.world.target], load_before=os.getloadavg()[0])
+
 def grouped_alignment(repeats):
     "The mixture study, 5 and 20 seeds, with the aligners' `align_many` (one batch per algorithm) against one alignment per stage."
     from aligndistill.study import STUDY_PIPELINES, run_study
@@ -277,7 +311,7 @@ def against_previous(repeats, rev='HEAD~1', seeds=5, threads=1):
                                      for a, b in zip(prev[0]['metrics'], cur[0]['metrics']))
     return out
 
-ONLY = {'large_vocab_training': large_vocab_training, 'grouped_alignment': grouped_alignment, 'under_load': under_load,
+ONLY = {'large_vocab_training': large_vocab_training, 'length_grouping': length_grouping, 'grouped_alignment': grouped_alignment, 'under_load': under_load,
         'against_previous': against_previous}
 
 def main():
@@ -307,6 +341,13 @@ def main():
                   f"{r['seconds_current']:.2f} s ({r['speedup']:.2f}x); metrics identical: {r['metrics_identical']} (largest relative difference "
                   f"{r['max_rel_diff']:.1e}, median {r['median_rel_diff']:.1e}; {r['records_beyond_1e-6']} records beyond 1e-6; this checkout repeatable: "
                   f"{r['current_repeatable']}); load {r['load_before']:.1f} -> {r['load_after']:.1f}")
+            return
+        if a.only == 'length_grouping':
+            for x in r['rows']:
+                print(f"seed {x['seed']}: teacher {x['seconds']['random']:.1f} s random, {x['seconds']['by_length']:.1f} s by length; padding {x['padding_share']['random']:.1%} / "
+                      f"{x['padding_share']['by_length']:.1%}; target precision {x['target_precision']['random']:.4f} / {x['target_precision']['by_length']:.4f}")
+            print(f"by length: {r['speedup']:.2f}x faster (median), lower target precision on {r['seeds_lower_with_by_length']} of {len(r['rows'])} seeds "
+                  f"(p* target weight {r['pstar_target_weight']}); load {r['load_before']:.1f} -> {r['load_after']:.1f}")
             return
         if a.only == 'grouped_alignment':
             print(f"MoG study, aligners' align_many against one alignment per stage: 5 seeds {r['seconds_5_seeds_separate']:.1f} -> {r['seconds_5_seeds_grouped']:.1f} s "
