@@ -189,9 +189,9 @@ def length_grouping(repeats):
     for s in LENGTH_GROUPING_SEEDS:
         seqs = world._seqs(*world.lang.sample(cfg.n_train, stage_generator(s, 'world')))   # what `fit_teacher` trains on
         lengths, init = [len(q) for q in seqs], _gen_seed(s, 'teacher-init') % 2**31
-        row = dict(seed=s, padding_share=dict(random=padding(lengths, torch.randperm(len(seqs), generator=torch.Generator().manual_seed(s)).tolist()),
-                                              by_length=padding(lengths, list(LengthGroupedSampler(bs, lengths=lengths, generator=torch.Generator().manual_seed(s)))))),
-                   seconds={}, target_precision={})
+        shuffled = torch.randperm(len(seqs), generator=torch.Generator().manual_seed(s)).tolist()
+        grouped = list(LengthGroupedSampler(bs, lengths=lengths, generator=torch.Generator().manual_seed(s)))
+        row = dict(seed=s, padding_share=dict(random=padding(lengths, shuffled), by_length=padding(lengths, grouped)), seconds={}, target_precision={})
         for mode in ('random', 'by_length'):
             model = T.make_model(cfg.teacher_size, world.tok, seed=init, max_positions=max(64, world.max_new + 2))
             t0 = time.perf_counter(); model, _ = T.train_lm(model, world.tok, T.as_dataset(seqs), cfg.teacher_train, seed=init, batching=mode)
