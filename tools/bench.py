@@ -20,6 +20,8 @@ from other processes on a shared machine falls on both sides alike):
   interleaved);
 - `--only length_grouping`: the language world's teacher stage with random batches against batches of similar
   lengths (`train_lm(batching='by_length')`), seeds 1-4: seconds, padding share and the teacher's target precision;
+- `--only bf16_training`: one training step of a 31.5M- and a 6M-parameter Llama at a 49,152-token vocabulary in
+  fp32 (what `train_lm` runs), bf16 autocast and bf16 weights: seconds and the share of the dtype's matmul peak;
 - `--only large_vocab_training`: `train_lm` at a 49,152-token vocabulary, TRL's `SFTTrainer` against
   `transformers.Trainer`;
 - `--only against_previous [--rev REV]`: the mixture study (5 seeds, every pipeline) in this checkout against the same
@@ -205,6 +207,35 @@ def length_grouping(repeats):
                 seeds_lower_with_by_length=sum(r['target_precision']['by_length'] < r['target_precision']['random'] for r in rows),
                 pstar_target_weight=cfg.world.weights[cfg.world.target], load_before=os.getloadavg()[0])
 
+def bf16_training(repeats, batch=16, length=64, steps=4):
+    "One training step (forward, backward, fused AdamW) of Llama models at SmolLM2's 49,152-token vocabulary: fp32 with SDPA (what `train_lm` runs) against bf16 autocast and bf16 weights, both with eager attention; achieved FLOP/s (6 x parameters x tokens) against this machine's peaks."
+    from transformers import LlamaForCausalLM
+    from aligndistill.worlds.lm.train import llama_config
+    peak = {dt: matmul_peak(getattr(torch, dt), repeats) for dt in ('float32', 'bfloat16')}
+    ids = torch.randint(3, 49152, (batch, length), generator=torch.Generator().manual_seed(0))
+    out = dict(vocab=49152, batch=batch, length=length, peak_gflops={k: v / 1e9 for k, v in peak.items()}, models={})
+    for size in ('gpu-teacher', 'cpu-teacher'):
+        res = {}
+        for mode in ('fp32', 'bf16_autocast', 'bf16_weights'):
+            cfg = llama_config(size, 49152, 0, 1, 2, 128); cfg._attn_implementation = 'sdpa' if mode == 'fp32' else 'eager'
+            torch.manual_seed(0); m = LlamaForCausalLM(cfg)
+            if mode == 'bf16_weights': m = m.to(torch.bfloat16)
+            P = sum(p.numel() for p in m.parameters())
+            opt = torch.optim.AdamW(m.parameters(), lr=1e-3, fused=True)
+            def step():
+                with torch.autocast('cpu', dtype=torch.bfloat16, enabled=mode == 'bf16_autocast'):
+                    loss = m(input_ids=ids, labels=ids).loss
+                loss.backward(); opt.step(); opt.zero_grad()
+            step(); step()   # warm-up: allocator, optimizer state
+            t = median_time(lambda: [step() for _ in range(steps)], repeats) / steps
+            f = 6 * P * ids.numel() / t
+            res[mode] = dict(seconds_per_step=t, gflops=f / 1e9, fraction_of_peak=f / peak['bfloat16' if mode != 'fp32' else 'float32'])
+        res['params'] = P
+        res['bf16_speedup'] = {k: res['fp32']['seconds_per_step'] / res[k]['seconds_per_step'] for k in ('bf16_autocast', 'bf16_weights')}
+        out['models'][size] = res
+    out['load_before'] = os.getloadavg()[0]
+    return out
+
 def grouped_alignment(repeats):
     "The mixture study, 5 and 20 seeds, with the aligners' `align_many` (one batch per algorithm) against one alignment per stage."
     from aligndistill.study import STUDY_PIPELINES, run_study
@@ -311,7 +342,7 @@ def against_previous(repeats, rev='HEAD~1', seeds=5, threads=1):
                                      for a, b in zip(prev[0]['metrics'], cur[0]['metrics']))
     return out
 
-ONLY = {'large_vocab_training': large_vocab_training, 'length_grouping': length_grouping, 'grouped_alignment': grouped_alignment, 'under_load': under_load,
+ONLY = {'large_vocab_training': large_vocab_training, 'length_grouping': length_grouping, 'bf16_training': bf16_training, 'grouped_alignment': grouped_alignment, 'under_load': under_load,
         'against_previous': against_previous}
 
 def main():
@@ -341,6 +372,12 @@ def main():
                   f"{r['seconds_current']:.2f} s ({r['speedup']:.2f}x); metrics identical: {r['metrics_identical']} (largest relative difference "
                   f"{r['max_rel_diff']:.1e}, median {r['median_rel_diff']:.1e}; {r['records_beyond_1e-6']} records beyond 1e-6; this checkout repeatable: "
                   f"{r['current_repeatable']}); load {r['load_before']:.1f} -> {r['load_after']:.1f}")
+            return
+        if a.only == 'bf16_training':
+            for size, x in r['models'].items():
+                print(f"{size} ({x['params'] / 1e6:.1f}M parameters, V=49152), one step of {r['batch']}x{r['length']} tokens: " + ', '.join(
+                      f"{k} {x[k]['seconds_per_step']:.2f} s ({x[k]['gflops']:.0f} GFLOP/s, {x[k]['fraction_of_peak']:.1%} of its dtype's peak)" for k in ('fp32', 'bf16_autocast', 'bf16_weights')))
+            print(f"peaks fp32 / bf16: {r['peak_gflops']['float32']:.0f} / {r['peak_gflops']['bfloat16']:.0f} GFLOP/s; load {r['load_before']:.1f} -> {r['load_after']:.1f}")
             return
         if a.only == 'length_grouping':
             for x in r['rows']:
