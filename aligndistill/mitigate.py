@@ -203,44 +203,60 @@ def check_mitigations(rows:list, algorithms:tuple=MOG_ALGORITHMS, alpha:float=0.
     return out
 
 # %% ../nbs/34_mitigations.ipynb #f9efa814
-def success_table(rows:list, algorithms:tuple=MOG_ALGORITHMS) -> list:
-    "Per pipeline: successes per aligner (k/n [exact 95% interval]) and the median FLOPs per seed over the worlds."
+def _ran(rows, p, a=None): return [r for r in rows if p in r['ok'] and (a is None or r['algorithm'] == a)]   # the rows where pipeline p was run
+
+def _upper_median(xs): return sorted(xs)[len(xs) // 2]
+
+_FLOP_UNITS = {'M': 1e6, 'G': 1e9, 'T': 1e12}
+
+def success_table(rows:list, algorithms:tuple=MOG_ALGORITHMS,
+                  unit:str='M') -> list: # the FLOPs column's unit: 'M', 'G' or 'T'
+    "Per pipeline: successes per aligner (k/n [exact 95% interval]) over the seeds it ran on ('—' where it did not run) and the median FLOPs per seed over the worlds."
+    check(unit in _FLOP_UNITS, 'success_table unit', unit, f'one of {sorted(_FLOP_UNITS)}')
     out = []
-    for p in PIPELINES:
+    for p in (p for p in PIPELINES if _ran(rows, p)):
         row = {'pipeline': p}
         for a in algorithms:
-            s = success_rate([float(r['ok'][p]) for r in rows if r['algorithm'] == a])
-            row[a] = f"{s['k']}/{s['n']} [{s['lo']:.2f}, {s['hi']:.2f}]"
-        f = sorted(r['flops'][p] for r in rows if r['algorithm'] == algorithms[0])
-        row[f'median MFLOPs per seed ({algorithms[0]})'] = f'{f[len(f) // 2] / 1e6:.0f}'
-        row["FLOPs / K→A's (median, all aligners)"] = f"{sorted(r['flops'][p] / r['flops']['KA'] for r in rows)[len(rows) // 2]:.2f}"
+            s = success_rate([float(r['ok'][p]) for r in _ran(rows, p, a)]) if _ran(rows, p, a) else None
+            row[a] = f"{s['k']}/{s['n']} [{s['lo']:.2f}, {s['hi']:.2f}]" if s else '—'
+        f = [r['flops'][p] for r in _ran(rows, p, algorithms[0])]
+        row[f'median {unit}FLOPs per seed ({algorithms[0]})'] = f'{_upper_median(f) / _FLOP_UNITS[unit]:.{0 if unit == "M" else 2}f}' if f else '—'
+        row["FLOPs / K→A's (median, all aligners)"] = f"{_upper_median([r['flops'][p] / r['flops']['KA'] for r in _ran(rows, p)]):.2f}"
         out.append(row)
     return out
 
-def cheapest(rows:list,        # `mitigation_rows`
+def cheapest(rows:list,        # `mitigation_rows` (a pipeline may be missing from some rows: it counts over the seeds it ran on)
              min_success:int=5, # successes out of a world's seeds that count as reaching the target
+             min_rate:float|None=None, # instead of `min_success`: the share of the seeds it ran on
+             tol:float=0.,     # FLOPs within a factor 1 + tol of the fewest count as equal; the first in `PIPELINES` wins
             ) -> dict:
-    "(world, aligner) -> the pipeline with the fewest FLOPs among those that succeeded on at least `min_success` of the world's seeds (None if none did)."
+    "(world, aligner) -> the pipeline with the fewest FLOPs (median over the world's seeds) among those that reached the target on at least `min_success` of the world's seeds, or on a share `min_rate` of those it ran on (None if none did)."
     out = {}
     for w, a in dict.fromkeys((r['world'], r['algorithm']) for r in rows):
-        rw = [r for r in rows if r['world'] == w and r['algorithm'] == a]
-        ok = [p for p in PIPELINES if sum(r['ok'][p] for r in rw) >= min_success]
-        out[(w, a)] = min(ok, key=lambda p: (rw[0]['flops'][p], PIPELINES.index(p))) if ok else None
+        rw, ok = [r for r in rows if r['world'] == w and r['algorithm'] == a], {}
+        for p in PIPELINES:
+            g = _ran(rw, p)
+            k = sum(r['ok'][p] for r in g)
+            if g and (k >= min_success if min_rate is None else k >= min_rate * len(g) - 1e-9): ok[p] = _upper_median([r['flops'][p] for r in g])
+        out[(w, a)] = next((p for p, f in ok.items() if f <= min(ok.values()) * (1 + tol)), None)
     return out
 
 def plot_cost_success(rows:list, algorithms:tuple=MOG_ALGORITHMS):
-    "Each pipeline's success rate over the held-out seeds (exact 95% interval) against its FLOPs relative to K→A's (median over seeds), one panel per aligner."
+    "Each pipeline's success rate over the held-out seeds it ran on (exact 95% interval) against its FLOPs relative to K→A's (median over seeds), one panel per aligner."
     import matplotlib.pyplot as plt
     fig, axs = plt.subplots(1, len(algorithms), figsize=(4.4 * len(algorithms), 3.8), squeeze=False, sharey=True)
+    handles = {}
     for ax, a in zip(axs[0], algorithms):
-        ra = [r for r in rows if r['algorithm'] == a]
         for i, p in enumerate(PIPELINES):
+            ra = _ran(rows, p, a)
+            if not ra: continue
             s = success_rate([float(r['ok'][p]) for r in ra])
-            f = sorted(r['flops'][p] / r['flops']['KA'] for r in ra)[len(ra) // 2]
-            ax.errorbar([f], [s['rate']], yerr=[[s['rate'] - s['lo']], [s['hi'] - s['rate']]], fmt='o', capsize=3, color=f'C{i}', label=p)
-        ax.set(ylim=(-0.03, 1.03), xlabel="FLOPs per seed / K→A's (median over seeds)", title=f'{a}: {len(ra)} held-out seeds')
+            f = _upper_median([r['flops'][p] / r['flops']['KA'] for r in ra])
+            handles[p] = ax.errorbar([f], [s['rate']], yerr=[[s['rate'] - s['lo']], [s['hi'] - s['rate']]], fmt='o', capsize=3, color=f'C{i}', label=p)
+        ax.set(ylim=(-0.03, 1.03), xlabel="FLOPs per seed / K→A's (median over seeds)", title=f"{a}: {len(_ran(rows, 'KA', a))} held-out seeds")
         ax.axhline(0.5, color='0.8', lw=0.8, zorder=0)
     axs[0, 0].set_ylabel('success rate (exact 95% CI)')
-    fig.legend(*axs[0, 0].get_legend_handles_labels(), loc='lower center', ncol=len(PIPELINES), fontsize=8, frameon=False)
+    handles = {p: handles[p] for p in PIPELINES if p in handles}   # the legend in `PIPELINES` order, whichever panel drew each
+    fig.legend(list(handles.values()), list(handles), loc='lower center', ncol=len(handles), fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0.08, 1, 1)); plt.close(fig)
     return fig

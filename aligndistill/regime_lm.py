@@ -1,4 +1,4 @@
-"""Where does the order matter? The theory's two-level ceiling says: where β is large enough that the tilt anchored to the distilled student stays below ½ while the tilt anchored to the teacher clears it. This chapter moves β across that boundary on held-out worlds, predicts each run's regime from the references' audited masses before any run, and records what K→A and A→K then did. Four addenda, each written before its runs: the student's size, a τ = 1 patch of K→A, GRPO along β, whose KL term is a forward-KL pull that the tilt's ceiling does not bind, and the teacher handed to K→A's alignment as a mixture reference or a forward-KL pull.
+"""Where does the order matter? The theory's two-level ceiling says: where β is large enough that the tilt anchored to the distilled student stays below ½ while the tilt anchored to the teacher clears it. This chapter moves β across that boundary on held-out worlds, predicts each run's regime from the references' audited masses before any run, and records what K→A and A→K then did. Four addenda, each written before its runs: the student's size, a τ = 1 patch of K→A, GRPO along β, whose KL term is a forward-KL pull that the tilt's ceiling does not bind, and the teacher handed to K→A's alignment as a mixture reference or a forward-KL pull. A closing summary prices every pipeline run at β = 0.1 and names, per world and aligner, the cheapest one that reaches the target.
 
 Docs: https://aligndistill.github.io/aligndistill/regime_lm.html.md"""
 
@@ -7,13 +7,13 @@ Docs: https://aligndistill.github.io/aligndistill/regime_lm.html.md"""
 # %% auto #0
 __all__ = ['LM_BETAS', 'LM_BETA_RECORDED', 'LM_BETA_SEEDS', 'LM_BETA_ALGORITHMS', 'LM_BETA_PIPELINES', 'LM_REWARD_GAP',
            'LM_SIZES', 'LM_KD_MITIGATION', 'LM_KD_CELL', 'LM_GRPO_RECORDS', 'LM_GRPO_TRAJECTORY', 'LM_MIT_RECORDS',
-           'LM_MIT_BETAS', 'LM_MIT_DEV', 'LM_MIT_PULL', 'LM_MIT_ALGORITHMS', 'LM_MIT_PIPELINE', 'ceiling_allows',
-           'beta_config', 'map_records', 'run_lm_beta_map', 'collect_lm_beta_map', 'lm_beta_rows', 'with_ceilings',
-           'check_lm_beta', 'ceiling_table', 'plot_lm_beta_map', 'size_config', 'run_lm_size_map',
-           'collect_lm_size_map', 'lm_size_rows', 'check_lm_size', 'kd_mitigation_config', 'run_lm_kd_mitigation',
-           'collect_lm_kd_mitigation', 'check_lm_kd_mitigation', 'forward_audit', 'check_lm_grpo_beta',
-           'grpo_trajectories', 'lm_mitigation_rows', 'choose_pull_weight', 'mitigation_prediction',
-           'check_lm_mitigations']
+           'LM_MIT_BETAS', 'LM_MIT_DEV', 'LM_MIT_PULL', 'LM_MIT_ALGORITHMS', 'LM_MIT_PIPELINE',
+           'LM_CHEAPEST_ALGORITHMS', 'ceiling_allows', 'beta_config', 'map_records', 'run_lm_beta_map',
+           'collect_lm_beta_map', 'lm_beta_rows', 'with_ceilings', 'check_lm_beta', 'ceiling_table', 'plot_lm_beta_map',
+           'size_config', 'run_lm_size_map', 'collect_lm_size_map', 'lm_size_rows', 'check_lm_size',
+           'kd_mitigation_config', 'run_lm_kd_mitigation', 'collect_lm_kd_mitigation', 'check_lm_kd_mitigation',
+           'forward_audit', 'check_lm_grpo_beta', 'grpo_trajectories', 'lm_mitigation_rows', 'choose_pull_weight',
+           'mitigation_prediction', 'check_lm_mitigations', 'lm_pipeline_rows']
 
 # %% ../nbs/36_regime_lm.ipynb #84f0ad9d
 import math, os
@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 from .audit import AuditSetting, audit_hits
 from .core import check, load_results, read_json, write_json
 from .heldout_lm import LM_HELDOUT_SEEDS, LM_HELDOUT_WORLDS, _mcnemar, collect_heldout_lm, heldout_lm_config, lm_heldout_rows, on_policy_draws, run_heldout_lm
-from .mitigate import pull_ceiling
+from .mitigate import PIPELINES, pull_ceiling
 from .pilot import PILOT_N_EVAL, lm_pilot_run
 from .report import record_cost
 from .stats import binom_tail, clopper_pearson, holm, success_rate
@@ -389,3 +389,27 @@ def check_lm_mitigations(rows:list,     # `lm_mitigation_rows`
     right = [mitigation_prediction(r) == r['ok'] for r in rows if r['algorithm'] in (pull, 'rloo_mix')]
     if right: out['A1'] = dict(n=len(right), right=sum(right), holds=sum(right) >= bar * len(right))
     return out
+
+# %% ../nbs/36_regime_lm.ipynb #c0546b66
+LM_CHEAPEST_ALGORITHMS = ('dpo', 'dpo_off', 'rloo', 'grpo')   # the language world's aligners (chapter 33's ablations left out)
+
+def lm_pipeline_rows(main:list,     # chapter 33_heldout_lm's records (`results/heldout-lm`)
+                     kd:list,       # addendum 2's records: K→A from the τ = 1 student on four times the data
+                     patches:list,  # addendum 4's records at the main runs' β: the mixture reference and the forward-KL pull
+                     algorithms:tuple=LM_CHEAPEST_ALGORITHMS,
+                     threshold:float=0.5) -> list:
+    "One row per (world, seed, aligner) in the shape of `mitigate.mitigation_rows`, under its pipeline names (`mitigate.PIPELINES`): target precision, success and the whole pipeline's FLOPs (teacher included, `record_cost`) of each pipeline recorded for that seed and aligner."
+    idx = lambda recs: {(r['heldout'], r['pipeline'], r['algorithm'], r['seed']): r for r in recs}
+    M, K, P = idx(main), idx(kd), idx(patches)
+    where = {'KA': lambda a: (M, 'KA', a), 'KA_teacher_ref': lambda a: (M, 'KA_teacher_ref', a),
+             'KA_mix': lambda a: (P, LM_MIT_PIPELINE, f'{a}_mix'), 'KA_fkl': lambda a: (P, LM_MIT_PIPELINE, a + LM_MIT_PULL[len('rloo'):]),
+             'KA_refresh': lambda a: (M, 'KA', f'{a}_refresh'), 'KA_kd1': lambda a: (K, 'KA', a), 'AK': lambda a: (M, 'AK', a)}
+    rows = []
+    for w, _, a, s in sorted(k for k in M if k[1] == 'KA' and k[2] in algorithms):
+        got = {p: d[(w, q, b, s)] for p in PIPELINES for d, q, b in [where[p](a)] if (w, q, b, s) in d}
+        betas = sorted({r['config']['align']['beta'] for r in got.values()})
+        check(len(betas) == 1, 'lm_pipeline_rows', (w, a, s, betas), "records of one β: pass addendum 4's records at the main runs' β only")
+        tp = {p: r['metrics']['target_precision'] for p, r in got.items()}
+        rows.append(dict(world=w, seed=s, algorithm=a, beta=betas[0], tp=tp, ok={p: v >= threshold for p, v in tp.items()},
+                         flops={p: record_cost(r)['flops'] for p, r in got.items()}))
+    return rows
