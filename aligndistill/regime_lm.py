@@ -1,4 +1,4 @@
-"""Where does the order matter? The theory's two-level ceiling says: where β is large enough that the tilt anchored to the distilled student stays below ½ while the tilt anchored to the teacher clears it. This chapter moves β across that boundary on held-out worlds, predicts each run's regime from the references' audited masses before any run, and records what K→A and A→K then did. Four addenda, each written before its runs: the student's size, a τ = 1 patch of K→A, GRPO along β, whose KL term is a forward-KL pull that the tilt's ceiling does not bind, and the teacher handed to K→A's alignment as a mixture reference or a forward-KL pull. A closing summary prices every pipeline run at β = 0.1 and names, per world and aligner, the cheapest one that reaches the target.
+"""Where does the order matter? The theory's two-level ceiling says: where β is large enough that the tilt anchored to the distilled student stays below ½ while the tilt anchored to the teacher clears it. This chapter moves β across that boundary on held-out worlds, predicts each run's regime from the references' audited masses before any run, and records what K→A and A→K then did. Five addenda, each written before its runs: the student's size, a τ = 1 patch of K→A, GRPO along β, whose KL term is a forward-KL pull that the tilt's ceiling does not bind, the teacher handed to K→A's alignment as a mixture reference or a forward-KL pull, and a reference refreshed during K→A's run at the β where K→A failed. A closing summary prices every pipeline run at β = 0.1 and names, per world and aligner, the cheapest one that reaches the target.
 
 Docs: https://aligndistill.github.io/aligndistill/regime_lm.html.md"""
 
@@ -7,13 +7,14 @@ Docs: https://aligndistill.github.io/aligndistill/regime_lm.html.md"""
 # %% auto #0
 __all__ = ['LM_BETAS', 'LM_BETA_RECORDED', 'LM_BETA_SEEDS', 'LM_BETA_ALGORITHMS', 'LM_BETA_PIPELINES', 'LM_REWARD_GAP',
            'LM_SIZES', 'LM_KD_MITIGATION', 'LM_KD_CELL', 'LM_GRPO_RECORDS', 'LM_GRPO_TRAJECTORY', 'LM_MIT_RECORDS',
-           'LM_MIT_BETAS', 'LM_MIT_DEV', 'LM_MIT_PULL', 'LM_MIT_ALGORITHMS', 'LM_MIT_PIPELINE',
-           'LM_CHEAPEST_ALGORITHMS', 'ceiling_allows', 'beta_config', 'map_records', 'run_lm_beta_map',
-           'collect_lm_beta_map', 'lm_beta_rows', 'with_ceilings', 'check_lm_beta', 'ceiling_table', 'plot_lm_beta_map',
-           'size_config', 'run_lm_size_map', 'collect_lm_size_map', 'lm_size_rows', 'check_lm_size',
-           'kd_mitigation_config', 'run_lm_kd_mitigation', 'collect_lm_kd_mitigation', 'check_lm_kd_mitigation',
-           'forward_audit', 'check_lm_grpo_beta', 'grpo_trajectories', 'lm_mitigation_rows', 'choose_pull_weight',
-           'mitigation_prediction', 'check_lm_mitigations', 'lm_pipeline_rows']
+           'LM_MIT_BETAS', 'LM_MIT_DEV', 'LM_MIT_PULL', 'LM_MIT_ALGORITHMS', 'LM_MIT_PIPELINE', 'LM_REFRESH_RECORDS',
+           'LM_REFRESH_BETAS', 'LM_REFRESH_ALGORITHMS', 'LM_REFRESH_R1', 'LM_REFRESH_BASE', 'LM_CHEAPEST_ALGORITHMS',
+           'ceiling_allows', 'beta_config', 'map_records', 'run_lm_beta_map', 'collect_lm_beta_map', 'lm_beta_rows',
+           'with_ceilings', 'check_lm_beta', 'ceiling_table', 'plot_lm_beta_map', 'size_config', 'run_lm_size_map',
+           'collect_lm_size_map', 'lm_size_rows', 'check_lm_size', 'kd_mitigation_config', 'run_lm_kd_mitigation',
+           'collect_lm_kd_mitigation', 'check_lm_kd_mitigation', 'forward_audit', 'check_lm_grpo_beta',
+           'grpo_trajectories', 'lm_mitigation_rows', 'choose_pull_weight', 'mitigation_prediction',
+           'check_lm_mitigations', 'compounded_ceiling', 'check_lm_refresh_beta', 'lm_pipeline_rows']
 
 # %% ../nbs/36_regime_lm.ipynb #84f0ad9d
 import math, os
@@ -31,7 +32,7 @@ from .pilot import PILOT_N_EVAL, lm_pilot_run
 from .report import record_cost
 from .stats import binom_tail, clopper_pearson, holm, success_rate
 from .theory import aligned_target_mass, forward_kl_target_mass, hit_probability
-from .worlds.lm.align import LM_MITIGATIONS, PULL_WEIGHTS
+from .worlds.lm.align import LM_MITIGATIONS, PULL_WEIGHTS, REFRESH_SEGMENTS
 from .worlds.lm.train import SIZES
 from .worlds.lm.world import LmConfig, LmWorld
 
@@ -388,6 +389,49 @@ def check_lm_mitigations(rows:list,     # `lm_mitigation_rows`
     for k, p in zip(tests, holm([out[k]['p'] for k in tests])): out[k].update(p_holm=p, holds=p < alpha)
     right = [mitigation_prediction(r) == r['ok'] for r in rows if r['algorithm'] in (pull, 'rloo_mix')]
     if right: out['A1'] = dict(n=len(right), right=sum(right), holds=sum(right) >= bar * len(right))
+    return out
+
+# %% ../nbs/36_regime_lm.ipynb #a43d7d1a
+LM_REFRESH_RECORDS = 'heldout-lm-refresh'   # addendum 5's records under `results/` (its runs: a WORK of their own)
+LM_REFRESH_BETAS = (0.2, 0.3)               # the map's β where K→A failed: RLOO's on all 15 pairs at both, GRPO's on 9 at 0.3
+LM_REFRESH_ALGORITHMS = ('rloo_refresh', 'grpo_refresh')
+LM_REFRESH_R1 = (('rloo_refresh', 0.2), ('rloo_refresh', 0.3), ('grpo_refresh', 0.3))   # where plain K→A leaves room to gain
+LM_REFRESH_BASE = 0.03                      # R3: the map's β nearest 0.3 / REFRESH_SEGMENTS
+
+def compounded_ceiling(m,                   # the reference's target mass (the audit's hits / n)
+                       beta:float,          # the KL strength
+                       segments:int=REFRESH_SEGMENTS, # refreshes of the reference over the run
+                       reward_gap:float=LM_REWARD_GAP) -> float:
+    "The two-level ceiling of a run whose reference is refreshed `segments` times, if each segment reached its own optimum: the tilt compounds to π_0·exp(segments·R/β)."
+    return float(aligned_target_mass(m, segments * reward_gap, beta))
+
+def check_lm_refresh_beta(rows:list,     # `lm_beta_rows` of the addendum's records
+                          plain:list,    # `lm_beta_rows` of the map (RLOO) and of addendum 3 (GRPO): plain K→A and A→K on the same pairs
+                          alpha:float=0.05, agree_bar:float=0.8) -> dict:
+    "Addendum 5's R1 (the refreshed K→A beats plain K→A) and R2 (A→K beats the refreshed K→A), McNemar's exact one-sided tests with Holm over them; R3 (the refreshed K→A at 0.3 agrees pair by pair with plain K→A at `LM_REFRESH_BASE`) against its bar."
+    out, tests = {}, []
+    def pair(a, b, base_beta=None):   # the refreshed rows at b and their plain rows (at `base_beta` for R3, which may be absent)
+        x, y = _at(rows, b, a), _at(plain, b if base_beta is None else base_beta, a.removesuffix('_refresh'))
+        if not x or (base_beta is not None and not y): return x, y
+        check([(r['world'], r['seed']) for r in x] == [(r['world'], r['seed']) for r in y], 'check_lm_refresh_beta', (a, b),
+              'plain rows of the same (world, seed) pairs as the refreshed ones')
+        return x, y
+    for a, b in LM_REFRESH_R1:
+        x, y = pair(a, b)
+        if x: out[f"R1[{a.removesuffix('_refresh')}, {b:g}]"] = dict(n=len(x), refreshed=sum(r['KA_ok'] for r in x), plain=sum(r['KA_ok'] for r in y),
+                                                                      **_mcnemar([r['KA_ok'] for r in x], [r['KA_ok'] for r in y]))
+    for a in LM_REFRESH_ALGORITHMS:
+        for b in LM_REFRESH_BETAS:
+            x, y = pair(a, b)
+            if x: out[f"R2[{a.removesuffix('_refresh')}, {b:g}]"] = dict(n=len(x), ak=sum(r['AK_ok'] for r in y), refreshed=sum(r['KA_ok'] for r in x),
+                                                                          **_mcnemar([r['AK_ok'] for r in y], [r['KA_ok'] for r in x]))
+    for k, p in zip(list(out), holm([v['p'] for v in out.values()])): out[k].update(p_holm=p, holds=p < alpha)
+    for a in LM_REFRESH_ALGORITHMS:
+        x, y = pair(a, max(LM_REFRESH_BETAS), LM_REFRESH_BASE)
+        if x and y:
+            agree = sum(p['KA_ok'] == q['KA_ok'] for p, q in zip(x, y))
+            out[f"R3[{a.removesuffix('_refresh')}]"] = dict(n=len(x), agree=agree, refreshed=sum(r['KA_ok'] for r in x), plain_at_base=sum(r['KA_ok'] for r in y),
+                                                            holds=agree >= agree_bar * len(x))
     return out
 
 # %% ../nbs/36_regime_lm.ipynb #c0546b66

@@ -157,9 +157,10 @@ RL_VARIANTS = {   # name -> (the TRL trainer, config overrides): the two RL alig
     'grpo_klreward': ('grpo', dict(beta=0.0)),                 # no k3 term in GRPO's loss: the KL goes into the reward, as RLOO's
     'rloo_norm': ('rloo', dict(normalize_advantages=True)),    # RLOO's advantages normalised (mean 0, std 1) over the batch
     'rloo_refresh': ('rloo', dict(sync_ref_model=True, ref_model_mixup_alpha=1.0)),   # RLOO whose reference becomes the policy every tenth of the run
+    'grpo_refresh': ('grpo', dict(sync_ref_model=True, ref_model_mixup_alpha=1.0)),   # GRPO, the same refresh
     'rloo_mix': ('rloo', dict(beta=0.0)),   # RLOO against the mixture (1 - λ)·π_0 + λ·π_ref, its KL in the shaped reward (TRL's own KL off)
     **{k: ('rloo', {}) for k in LM_MITIGATIONS if k.startswith('rloo_pull')}}   # RLOO anchored to π_0, plus a forward-KL pull of weight w to π_ref
-REFRESH_SEGMENTS = 10   # `rloo_refresh`: the run in this many equal segments, the reference replaced by the policy after each (TRL's `sync_ref_model`, TR-DPO's hard update)
+REFRESH_SEGMENTS = 10   # `rloo_refresh`, `grpo_refresh`: the run in this many equal segments, the reference replaced by the policy after each (TRL's `sync_ref_model`, TR-DPO's hard update)
 OFFLINE_DPO = {'dpo_off': 'deterministic', 'dpo_off_bt': 'bt'}   # offline DPO on p* pairs: how its labels are drawn
 LM_ALGORITHMS = ALIGNERS + tuple(k for k in RL_VARIANTS if k not in ALIGNERS) + tuple(OFFLINE_DPO)   # what the synthetic language world can run
 
