@@ -1,4 +1,4 @@
-"""Where does the order matter? The theory's two-level ceiling says: where β is large enough that the tilt anchored to the distilled student stays below ½ while the tilt anchored to the teacher clears it. This chapter moves β across that boundary on held-out worlds, predicts each run's regime from the references' audited masses before any run, and records what K→A and A→K then did. Five addenda, each written before its runs: the student's size, a τ = 1 patch of K→A, GRPO along β, whose KL term is a forward-KL pull that the tilt's ceiling does not bind, the teacher handed to K→A's alignment as a mixture reference or a forward-KL pull, and a reference refreshed during K→A's run at the β where K→A failed. A closing summary prices every pipeline run at β = 0.1 and names, per world and aligner, the cheapest one that reaches the target.
+"""Where does the order matter? The theory's two-level ceiling says: where β is large enough that the tilt anchored to the distilled student stays below ½ while the tilt anchored to the teacher clears it. This chapter moves β across that boundary on held-out worlds, predicts each run's regime from the references' audited masses before any run, and records what K→A and A→K then did. Six addenda, each written before its runs: the student's size, a τ = 1 patch of K→A, GRPO along β, whose KL term is a forward-KL pull that the tilt's ceiling does not bind, the teacher handed to K→A's alignment as a mixture reference or a forward-KL pull, a reference refreshed during K→A's run at the β where K→A failed, and the same refresh inside A→K. A closing summary prices every pipeline run at β = 0.1 and names, per world and aligner, the cheapest one that reaches the target.
 
 Docs: https://aligndistill.github.io/aligndistill/regime_lm.html.md"""
 
@@ -8,13 +8,14 @@ Docs: https://aligndistill.github.io/aligndistill/regime_lm.html.md"""
 __all__ = ['LM_BETAS', 'LM_BETA_RECORDED', 'LM_BETA_SEEDS', 'LM_BETA_ALGORITHMS', 'LM_BETA_PIPELINES', 'LM_REWARD_GAP',
            'LM_SIZES', 'LM_KD_MITIGATION', 'LM_KD_CELL', 'LM_GRPO_RECORDS', 'LM_GRPO_TRAJECTORY', 'LM_MIT_RECORDS',
            'LM_MIT_BETAS', 'LM_MIT_DEV', 'LM_MIT_PULL', 'LM_MIT_ALGORITHMS', 'LM_MIT_PIPELINE', 'LM_REFRESH_RECORDS',
-           'LM_REFRESH_BETAS', 'LM_REFRESH_ALGORITHMS', 'LM_REFRESH_R1', 'LM_REFRESH_BASE', 'LM_CHEAPEST_ALGORITHMS',
-           'ceiling_allows', 'beta_config', 'map_records', 'run_lm_beta_map', 'collect_lm_beta_map', 'lm_beta_rows',
-           'with_ceilings', 'check_lm_beta', 'ceiling_table', 'plot_lm_beta_map', 'size_config', 'run_lm_size_map',
-           'collect_lm_size_map', 'lm_size_rows', 'check_lm_size', 'kd_mitigation_config', 'run_lm_kd_mitigation',
-           'collect_lm_kd_mitigation', 'check_lm_kd_mitigation', 'forward_audit', 'check_lm_grpo_beta',
-           'grpo_trajectories', 'lm_mitigation_rows', 'choose_pull_weight', 'mitigation_prediction',
-           'check_lm_mitigations', 'compounded_ceiling', 'check_lm_refresh_beta', 'lm_pipeline_rows']
+           'LM_REFRESH_BETAS', 'LM_REFRESH_ALGORITHMS', 'LM_REFRESH_R1', 'LM_REFRESH_BASE', 'LM_REFRESH_AK_RECORDS',
+           'LM_CHEAPEST_ALGORITHMS', 'ceiling_allows', 'beta_config', 'map_records', 'run_lm_beta_map',
+           'collect_lm_beta_map', 'lm_beta_rows', 'with_ceilings', 'check_lm_beta', 'ceiling_table', 'plot_lm_beta_map',
+           'size_config', 'run_lm_size_map', 'collect_lm_size_map', 'lm_size_rows', 'check_lm_size',
+           'kd_mitigation_config', 'run_lm_kd_mitigation', 'collect_lm_kd_mitigation', 'check_lm_kd_mitigation',
+           'forward_audit', 'check_lm_grpo_beta', 'grpo_trajectories', 'lm_mitigation_rows', 'choose_pull_weight',
+           'mitigation_prediction', 'check_lm_mitigations', 'compounded_ceiling', 'check_lm_refresh_beta',
+           'check_lm_refresh_ak', 'lm_pipeline_rows']
 
 # %% ../nbs/36_regime_lm.ipynb #84f0ad9d
 import math, os
@@ -108,9 +109,10 @@ def collect_lm_beta_map(work_dir:str|Path,   # where `run_lm_beta_map` ran
     return {b: collect_heldout_lm(_beta_dir(work_dir, b), _beta_dir(out_dir, b), algorithms) for b in betas}
 
 def lm_beta_rows(out_dir:str|Path,   # `collect_lm_beta_map`'s folder
-                 betas:tuple=LM_BETAS) -> list:
+                 betas:tuple=LM_BETAS,
+                 also:tuple=()) -> list:     # more such folders whose records of the same runs join each β's (e.g. A→K run after K→A)
     "`lm_heldout_rows` of every β's records, each row with the ceiling's predictions for K→A (the student's mass) and the aligned teacher and A→K (the teacher's)."
-    return [with_ceilings(r) for b in betas for r in lm_heldout_rows(map_records(out_dir, _beta_dir('', b).name))]
+    return [with_ceilings(r) for b in betas for r in lm_heldout_rows([x for d in (out_dir, *also) for x in map_records(d, _beta_dir('', b).name)])]
 
 def with_ceilings(row:dict) -> dict:
     "The row with `allow_student` / `allow_teacher`: whether the ceiling at the audited mass reaches ½ (see `ceiling_allows`)."
@@ -432,6 +434,25 @@ def check_lm_refresh_beta(rows:list,     # `lm_beta_rows` of the addendum's reco
             agree = sum(p['KA_ok'] == q['KA_ok'] for p, q in zip(x, y))
             out[f"R3[{a.removesuffix('_refresh')}]"] = dict(n=len(x), agree=agree, refreshed=sum(r['KA_ok'] for r in x), plain_at_base=sum(r['KA_ok'] for r in y),
                                                             holds=agree >= agree_bar * len(x))
+    return out
+
+# %% ../nbs/36_regime_lm.ipynb #b03bdb57
+LM_REFRESH_AK_RECORDS = 'heldout-lm-refresh-ak'   # addendum 6's records under `results/`: the refreshed aligners inside A→K
+
+def check_lm_refresh_ak(rows:list,    # `lm_beta_rows` of addendum 5's records with addendum 6's joined (`also=`): refreshed K→A and A→K per pair
+                        plain:list,   # `lm_beta_rows` of addendum 5's control: plain A→K on the same models
+                        alpha:float=0.05) -> dict:
+    "Addendum 6's R4 (the refreshed A→K beats the refreshed K→A, RLOO at β = 0.3) and R5 (the refreshed A→K beats plain A→K, RLOO at both β): McNemar's exact one-sided tests, Holm over the three."
+    out = {}
+    for name, b, other in (('R4', 0.3, None), ('R5', 0.2, 'plain'), ('R5', 0.3, 'plain')):
+        x = _at(rows, b, 'rloo_refresh')
+        if not x or any(r['AK'] is None for r in x): continue
+        y = _at(plain, b, 'rloo') if other else x
+        check([(r['world'], r['seed']) for r in x] == [(r['world'], r['seed']) for r in y], 'check_lm_refresh_ak', (name, b), 'plain rows of the same (world, seed) pairs')
+        yk = 'AK_ok' if other else 'KA_ok'
+        out[f'{name}[rloo, {b:g}]'] = dict(n=len(x), refreshed_ak=sum(r['AK_ok'] for r in x), **{('plain_ak' if other else 'refreshed_ka'): sum(r[yk] for r in y)},
+                                             **_mcnemar([r['AK_ok'] for r in x], [r[yk] for r in y]))
+    for k, p in zip(list(out), holm([v['p'] for v in out.values()])): out[k].update(p_holm=p, holds=p < alpha)
     return out
 
 # %% ../nbs/36_regime_lm.ipynb #c0546b66

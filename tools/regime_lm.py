@@ -9,7 +9,7 @@
     python tools/regime_lm.py collect-kd WORK OUT                                                    # -> OUT/kd-tau1-x4/world<W>/results.json
     python tools/regime_lm.py trajectories WORK FILE [--seeds 3000-3004] [--worlds 1,2,3]            # after addendum 3: GRPO's K->A at beta 0.3 rerun with probes (one process: it writes one file)
 
-`--algorithms grpo` with its own WORK and OUT is addendum 3 (GRPO along beta); `--betas 0.1,0.2 --algorithms rloo_mix,rloo_pull<w> --pipelines KA_teacher_ref` with its own WORK and OUT is addendum 4 (the teacher inside K->A's alignment). `--betas 0.2,0.3 --algorithms rloo_refresh,grpo_refresh --pipelines KA` with its own WORK and OUT is addendum 5 (the refreshed reference along beta). Two processes can share the work by taking different --seeds ranges. Set AD_THREADS (default 1)."""
+`--algorithms grpo` with its own WORK and OUT is addendum 3 (GRPO along beta); `--betas 0.1,0.2 --algorithms rloo_mix,rloo_pull<w> --pipelines KA_teacher_ref` with its own WORK and OUT is addendum 4 (the teacher inside K->A's alignment). `--betas 0.2,0.3 --algorithms rloo_refresh,grpo_refresh --pipelines KA` with its own WORK and OUT is addendum 5 (the refreshed reference along beta). `--betas 0.2,0.3 --algorithms rloo_refresh,grpo_refresh --pipelines teacher_aligned,AK` with its own WORK (addendum 5's stages) and OUT is addendum 6 (both orders refreshed). Two processes can share the work by taking different --seeds ranges. Set AD_THREADS (default 1)."""
 import sys, time
 from recordargs import int_list, int_range, opt   # the recording scripts' option parsing (this folder is on the path when run as a script)
 from aligndistill.core import limit_threads
