@@ -411,7 +411,7 @@ def check_lm_refresh_beta(rows:list,     # `lm_beta_rows` of the addendum's reco
                           plain:list,    # `lm_beta_rows` of the map (RLOO) and of addendum 3 (GRPO): plain K→A and A→K on the same pairs
                           alpha:float=0.05, agree_bar:float=0.8) -> dict:
     "Addendum 5's R1 (the refreshed K→A beats plain K→A) and R2 (A→K beats the refreshed K→A), McNemar's exact one-sided tests with Holm over them; R3 (the refreshed K→A at 0.3 agrees pair by pair with plain K→A at `LM_REFRESH_BASE`) against its bar."
-    out, tests = {}, []
+    out = {}
     def pair(a, b, base_beta=None):   # the refreshed rows at b and their plain rows (at `base_beta` for R3, which may be absent)
         x, y = _at(rows, b, a), _at(plain, b if base_beta is None else base_beta, a.removesuffix('_refresh'))
         if not x or (base_beta is not None and not y): return x, y
@@ -431,7 +431,7 @@ def check_lm_refresh_beta(rows:list,     # `lm_beta_rows` of the addendum's reco
     for a in LM_REFRESH_ALGORITHMS:
         x, y = pair(a, max(LM_REFRESH_BETAS), LM_REFRESH_BASE)
         if x and y:
-            agree = sum(p['KA_ok'] == q['KA_ok'] for p, q in zip(x, y))
+            agree = sum(u['KA_ok'] == v['KA_ok'] for u, v in zip(x, y))
             out[f"R3[{a.removesuffix('_refresh')}]"] = dict(n=len(x), agree=agree, refreshed=sum(r['KA_ok'] for r in x), plain_at_base=sum(r['KA_ok'] for r in y),
                                                             holds=agree >= agree_bar * len(x))
     return out
