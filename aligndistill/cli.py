@@ -17,7 +17,7 @@ from fastcore.script import anno_parser
 
 from . import __version__
 from .core import Config, RunDirBusy, atomic_path, check, limit_threads, load_results, run_lock
-from .study import STUDY_PIPELINES, check_aligner, check_world, import_object, run_study, world_class
+from .study import STUDY_PIPELINES, check_aligner, check_world, import_object, run_study, study_plan, world_class
 from .report import FLOPS_NOTE, HEADLINE_PIPELINES, Records, markdown_table, compare, plot_headline, plot_metrics
 
 # %% ../nbs/20_cli.ipynb #07389336
@@ -149,7 +149,7 @@ def run_command(world,          # the world to run (already validated)
     "The part every study command shares: print the config or run the study, then the report."
     if show_config:
         print(json.dumps(world.config.flat(), indent=1)); return 0
-    try: limit_threads(threads)
+    try: limit_threads(threads); study_plan(world, pipelines, aligners)   # a choice the world refuses fails here, before `out` is locked or made
     except ValueError as e: raise UsageError(e) from None
     _log_to_stderr(quiet)
     with run_lock(out, timeout=0):   # the study and its report's figures: no other process writes into `out` meanwhile

