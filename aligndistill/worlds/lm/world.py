@@ -24,7 +24,7 @@ from ...core import stage_generator
 from ...theory import hit_probability
 from .data import SyntheticConfig, SyntheticLanguage, SyntheticOracle, make_tokenizer, N_SPECIAL, smollm2_world_model, TextWorldConfig, load_text_oracle
 from .train import TrainConfig, make_model, train_lm, generate_ids, as_dataset, lm_metrics, n_params
-from .align import AlignConfig, LM_ALGORITHMS, OFFLINE_DPO, RL_VARIANTS, align_lm
+from .align import AlignConfig, LM_ALGORITHMS, OFFLINE_DPO, REFRESHED, align_lm
 
 # %% ../../../nbs/13_lm_run.ipynb #913a4f50
 @dataclass(frozen=True)
@@ -170,8 +170,7 @@ class LmWorld:
 
     def check_align(self, algorithm:str, policy:str, ref:str):
         "Refuse, before any stage runs, a refreshed reference (`rloo_refresh`, `grpo_refresh`) anchoring one model to another: the refresh replaces the reference by the policy."
-        refresh = RL_VARIANTS.get(algorithm, ('', {}))[1].get('sync_ref_model', False)
-        check(not refresh or policy == ref, f'{algorithm} with the {ref} as reference for the {policy}', 'KA_teacher_ref',
+        check(algorithm not in REFRESHED or policy == ref, f'{algorithm} with the {ref} as reference for the {policy}', 'KA_teacher_ref',
               "a pipeline that anchors a model to itself: leave KA_teacher_ref out (run_study's pipelines=('KA', 'AK'), or `aligndistill study --world lm-tiny --pipelines KA,AK`)")
 
     def align(self, policy, ref, algorithm:str, seeds:list, **steer):
